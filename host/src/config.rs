@@ -1,0 +1,114 @@
+//! Command line and environment: every flag has a `MOJA_…` variable (SPEC §3).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::plugins::PluginLimits;
+
+/// Moja Webhooks: a multi-tenant webhook platform for call tracking.
+#[derive(Debug, Parser)]
+#[command(name = "moja-webhooks", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the server.
+    Serve(ServeConfig),
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Configuration of `moja-webhooks serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "MOJA_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Folder for the embedded database, compiled-plugin cache and bootstrap credentials.
+    #[arg(long, env = "MOJA_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Folder of platform plugins (`NAME.wasm`), watched and hot-reloaded. A file named like a
+    /// bundled plugin replaces it.
+    #[arg(long, env = "MOJA_PLUGIN_DIR")]
+    pub plugin_dir: Option<PathBuf>,
+
+    /// Log format.
+    #[arg(long, env = "MOJA_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Plugin limits.
+    #[command(flatten)]
+    pub plugin_limits: PluginLimitArgs,
+}
+
+/// Plugin limits (SPEC §6.2).
+#[derive(Debug, Clone, Args)]
+pub struct PluginLimitArgs {
+    /// CPU budget per plugin call, in fuel units (about one per WebAssembly instruction).
+    #[arg(long, env = "MOJA_PLUGIN_FUEL", default_value_t = PluginLimits::default().fuel)]
+    pub plugin_fuel: u64,
+
+    /// Wall-clock backstop per plugin call.
+    #[arg(long, env = "MOJA_PLUGIN_TIMEOUT", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub plugin_timeout: Duration,
+
+    /// Linear memory limit per plugin call, in MiB.
+    #[arg(long, env = "MOJA_PLUGIN_MAX_MEMORY_MIB", default_value_t = 16)]
+    pub plugin_max_memory_mib: usize,
+
+    /// Plugin calls running at once (sizes the instance pool).
+    #[arg(long, env = "MOJA_PLUGIN_CONCURRENCY", default_value_t = PluginLimits::default().max_concurrent_calls)]
+    pub plugin_concurrency: u32,
+
+    /// Reset pooled plugin memory with the PAGEMAP_SCAN ioctl where the kernel has it.
+    #[arg(long, env = "MOJA_PLUGIN_PAGEMAP_SCAN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub plugin_pagemap_scan: bool,
+}
+
+impl PluginLimitArgs {
+    /// The limits these flags describe.
+    pub fn limits(&self) -> PluginLimits {
+        PluginLimits {
+            fuel: self.plugin_fuel,
+            deadline: self.plugin_timeout,
+            max_memory_bytes: self.plugin_max_memory_mib << 20,
+            max_concurrent_calls: self.plugin_concurrency,
+            pagemap_scan: self.plugin_pagemap_scan,
+            ..PluginLimits::default()
+        }
+    }
+}
+
+impl ServeConfig {
+    /// The defaults, as `serve` with no flags and no environment would have them.
+    pub fn defaults() -> Self {
+        Cli::parse_from(["moja-webhooks", "serve"])
+            .command
+            .into_serve()
+    }
+}
+
+impl Command {
+    fn into_serve(self) -> ServeConfig {
+        match self {
+            Command::Serve(config) => config,
+        }
+    }
+}
