@@ -13,7 +13,10 @@ fn is_decimal(text: &str) -> bool {
     let fraction = parts.next().unwrap_or("0");
     !whole.is_empty()
         && !fraction.is_empty()
-        && whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit())
+        && whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
 }
 
 impl Mapper for CrmDeals {
@@ -63,8 +66,9 @@ mod tests {
 
     #[test]
     fn maps_a_won_deal() {
-        let command = map(serde_json::json!({"deal": {"call": "abc123", "value": "250.00", "stage": "won"}}))
-            .unwrap();
+        let command =
+            map(serde_json::json!({"deal": {"call": "abc123", "value": "250.00", "stage": "won"}}))
+                .unwrap();
         assert_eq!(command.calls, CallSelector::CallLogId("abc123".into()));
         assert_eq!(command.fields.revenue_paid_out, Some(Some("250.00".into())));
         assert!(command.fields.revenue_converts);

@@ -6,7 +6,8 @@
 
 use moja_plugin_sdk::{CallSelector, Command, MapInput, Mapper, PluginError};
 
-struct Hostile;
+/// The misbehaving mapper.
+pub struct Hostile;
 
 impl Mapper for Hostile {
     fn map(input: MapInput) -> Result<Command, PluginError> {
