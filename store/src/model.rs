@@ -1,0 +1,425 @@
+//! The records the store keeps and returns (rows stay private to each backend).
+
+use jiff::Timestamp;
+use moja_core::calls::{Call, FieldUpdates, TagOp};
+use moja_core::rate_limit::RateLimit;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// A tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Org {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Region for phone numbers without a country code (`US`).
+    pub default_region: String,
+    /// Default currency (`USD`).
+    pub currency: String,
+    /// A disabled org gets 401 on public endpoints and 403 on the admin API.
+    pub disabled: bool,
+    /// Creation time.
+    pub created_at: Timestamp,
+}
+
+/// An org API key, without its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// Id.
+    pub id: String,
+    /// Owning org.
+    pub org_id: String,
+    /// A label.
+    pub name: String,
+    /// The first characters of the key, to recognise it (`mok_AbCd`).
+    pub key_prefix: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Revocation time.
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A new API key: its record and the hash of its secret.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    /// The record.
+    pub key: ApiKey,
+    /// SHA-256 of the secret.
+    pub hash: String,
+}
+
+/// A campaign.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Campaign {
+    /// Id.
+    pub id: String,
+    /// Owning org.
+    pub org_id: String,
+    /// Name.
+    pub name: String,
+    /// Connected seconds that convert a call; `None`: no rule.
+    pub conversion_min_duration_s: Option<i64>,
+    /// Revenue of a converted call.
+    pub buyer_revenue: Option<Decimal>,
+    /// Payout of a converted call.
+    pub publisher_payout: Option<Decimal>,
+    /// Currency.
+    pub currency: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+/// A custom tag definition: call-data fields with this key become call tags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomTag {
+    /// Owning org.
+    pub org_id: String,
+    /// Normalized key (`lead_type`).
+    pub key: String,
+    /// Display name.
+    pub display_name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Creation time.
+    pub created_at: Timestamp,
+}
+
+/// The four incoming webhook types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookKind {
+    /// Caller metadata before or during routing.
+    CallData,
+    /// Revenue.
+    UpdateRevenue,
+    /// Tags.
+    UpdateTags,
+    /// Several fields.
+    UpdateFields,
+}
+
+impl WebhookKind {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookKind::CallData => "call_data",
+            WebhookKind::UpdateRevenue => "update_revenue",
+            WebhookKind::UpdateTags => "update_tags",
+            WebhookKind::UpdateFields => "update_fields",
+        }
+    }
+
+    /// Parses the snake_case name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "call_data" => WebhookKind::CallData,
+            "update_revenue" => WebhookKind::UpdateRevenue,
+            "update_tags" => WebhookKind::UpdateTags,
+            "update_fields" => WebhookKind::UpdateFields,
+            _ => return None,
+        })
+    }
+
+    /// The main public path (`/update-revenue`).
+    pub fn path(self) -> &'static str {
+        match self {
+            WebhookKind::CallData => "/call-data",
+            WebhookKind::UpdateRevenue => "/update-revenue",
+            WebhookKind::UpdateTags => "/update-tags",
+            WebhookKind::UpdateFields => "/update-fields",
+        }
+    }
+}
+
+/// How a phone number picks calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchPolicy {
+    /// Every call from the number within the lookback.
+    All,
+    /// Only the most recent one.
+    MostRecent,
+}
+
+impl MatchPolicy {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchPolicy::All => "all",
+            MatchPolicy::MostRecent => "most_recent",
+        }
+    }
+}
+
+/// An incoming webhook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncomingWebhook {
+    /// Id.
+    pub id: String,
+    /// Owning org.
+    pub org_id: String,
+    /// Name.
+    pub name: String,
+    /// Type.
+    pub kind: WebhookKind,
+    /// Campaigns it may touch (empty: all).
+    pub campaign_ids: Vec<String>,
+    /// Lookback window in seconds (phone matching; call-data validity).
+    pub lookback_seconds: i64,
+    /// Phone matching policy.
+    pub match_policy: MatchPolicy,
+    /// Rate limit.
+    pub rate_limit: RateLimit,
+    /// Normalizer plugin name.
+    pub normalizer: String,
+    /// Mapper plugin name.
+    pub mapper: String,
+    /// Per-webhook plugin configuration.
+    pub plugin_config: Vec<(String, String)>,
+    /// Disabled webhooks answer 401.
+    pub enabled: bool,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+/// One timeline entry of a call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// Position in the call's timeline (1-based).
+    pub seq: i64,
+    /// When.
+    pub at: Timestamp,
+    /// What (`call.incoming`, `webhook.update_revenue`, `call_data.applied`, …).
+    pub kind: String,
+    /// Details (which webhook, request id, transaction id, changes from → to, …).
+    pub details: serde_json::Value,
+}
+
+/// Where a call id led.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallLookup {
+    /// The org's call.
+    Found(Box<Call>),
+    /// The id belongs to another org.
+    OtherOrg,
+    /// No such call.
+    Missing,
+}
+
+/// A page of a list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Where the next page starts, if there is one.
+    pub next_cursor: Option<String>,
+}
+
+/// Filters of the calls list.
+#[derive(Debug, Clone, Default)]
+pub struct CallFilter {
+    /// Calls from this E.164 number.
+    pub phone_e164: Option<String>,
+    /// In this status.
+    pub status: Option<String>,
+    /// Of this campaign.
+    pub campaign_id: Option<String>,
+    /// Started at or after.
+    pub from: Option<Timestamp>,
+    /// Started before.
+    pub to: Option<Timestamp>,
+    /// Opaque cursor from the previous page.
+    pub cursor: Option<String>,
+    /// Page size.
+    pub limit: usize,
+}
+
+/// A new call with what the store needs to finish it in its transaction.
+#[derive(Debug, Clone)]
+pub struct NewCall {
+    /// The call, tags already holding explicit and RTB values.
+    pub call: Call,
+    /// Keys that explicit fields or RTB tags set (call data never overrides them).
+    pub protected_keys: Vec<String>,
+    /// The org's custom tag keys, for applying call data.
+    pub custom_tag_keys: Vec<String>,
+}
+
+/// A lifecycle change asked for by the telephony side.
+#[derive(Debug, Clone)]
+pub enum TransitionRequest {
+    /// Connected to a target.
+    Connected {
+        /// Target.
+        target: Option<moja_core::calls::Party>,
+        /// Buyer.
+        buyer: Option<moja_core::calls::Party>,
+    },
+    /// Hung up.
+    Hangup {
+        /// `caller`, `target` or `system`.
+        terminated_by: String,
+    },
+    /// Failed.
+    Failure {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The result of a transition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TransitionResult {
+    /// The call after the transition, and the events that fired (empty for a repeat).
+    Done {
+        /// The call.
+        call: Box<Call>,
+        /// Events fired, in order.
+        events: Vec<&'static str>,
+    },
+    /// Not the org's call, or no such call.
+    NotFound,
+    /// Impossible from the call's status.
+    Invalid(String),
+}
+
+/// Which calls an inbound update targets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Selector {
+    /// One call by id.
+    One(String),
+    /// A batch of ids (deduplicated, 1–50).
+    Batch(Vec<String>),
+    /// Calls from an E.164 number within the lookback.
+    Phone(String),
+}
+
+/// An inbound update, mapped and validated, ready to apply in one transaction.
+#[derive(Debug, Clone)]
+pub struct InboundUpdate {
+    /// The webhook it arrived on.
+    pub webhook: IncomingWebhook,
+    /// The request id (also the request log id).
+    pub request_id: String,
+    /// Arrival time.
+    pub now: Timestamp,
+    /// The calls.
+    pub selector: Selector,
+    /// The sender's idempotency key.
+    pub transaction_id: Option<String>,
+    /// Hash of what the request asks for (kind + command), to recognise a reused id.
+    pub fingerprint: String,
+    /// Field changes.
+    pub fields: FieldUpdates,
+    /// Tag operations.
+    pub tag_ops: Vec<TagOp>,
+    /// Fields the mapper did not understand.
+    pub ignored_fields: Vec<String>,
+    /// Plugin versions that produced the command, for the timeline.
+    pub plugins: serde_json::Value,
+}
+
+/// Call data received on a `call_data` webhook.
+#[derive(Debug, Clone)]
+pub struct InboundCallData {
+    /// The webhook it arrived on.
+    pub webhook: IncomingWebhook,
+    /// The request id (also the record id).
+    pub request_id: String,
+    /// Arrival time.
+    pub now: Timestamp,
+    /// The caller's number in E.164.
+    pub caller_e164: String,
+    /// The sender's idempotency key.
+    pub transaction_id: Option<String>,
+    /// Hash of the request's content.
+    pub fingerprint: String,
+    /// The fields, normalized keys, in order.
+    pub fields: Vec<(String, String)>,
+    /// The org's custom tag keys (applied at once to a live call from that caller).
+    pub custom_tag_keys: Vec<String>,
+}
+
+/// The answer to an inbound request, as stored for idempotent replays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboundResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: serde_json::Value,
+    /// Served from the idempotency record (`Idempotent-Replayed: true`).
+    #[serde(skip)]
+    pub replayed: bool,
+    /// What matching found, for the request log.
+    #[serde(skip)]
+    pub match_result: serde_json::Value,
+    /// What idempotency did (`none`, `claimed`, `replayed`, `reused`), for the request log.
+    #[serde(skip)]
+    pub idempotency: &'static str,
+}
+
+/// One entry of the incoming request log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestLogEntry {
+    /// Id (the request id).
+    pub id: String,
+    /// Org, when auth succeeded.
+    pub org_id: Option<String>,
+    /// Webhook, when auth succeeded.
+    pub webhook_id: Option<String>,
+    /// Arrival time.
+    pub received_at: Timestamp,
+    /// Method.
+    pub method: String,
+    /// Path.
+    pub path: String,
+    /// Query string, `moja_auth_key` redacted.
+    pub query: String,
+    /// Headers, credentials redacted.
+    pub headers: Vec<(String, String)>,
+    /// Raw body (at most 4 KiB before auth succeeded).
+    #[serde(with = "body_text")]
+    pub body: Vec<u8>,
+    /// Whether the body was cut.
+    pub body_truncated: bool,
+    /// Response status.
+    pub status: u16,
+    /// Response body.
+    pub response: serde_json::Value,
+    /// Time to answer, in microseconds.
+    pub latency_us: i64,
+    /// Plugin versions, match result, idempotency outcome, error code.
+    pub details: serde_json::Value,
+}
+
+mod body_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&String::from_utf8_lossy(body))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        Ok(String::deserialize(d)?.into_bytes())
+    }
+}
+
+/// Filters of the request log.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    /// Of this webhook.
+    pub webhook_id: Option<String>,
+    /// With this status.
+    pub status: Option<u16>,
+    /// Only failed (status ≥ 400).
+    pub failed: bool,
+    /// Opaque cursor from the previous page.
+    pub cursor: Option<String>,
+    /// Page size.
+    pub limit: usize,
+}

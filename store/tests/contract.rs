@@ -1,0 +1,625 @@
+//! The store contract: behaviour every backend must have. Runs on SQLite (a real file); the
+//! PostgreSQL backend will run the same functions.
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use moja_core::calls::{Call, CallStatus, Change, FieldUpdates, Party, TagOp};
+use moja_core::money;
+use moja_core::rate_limit::RateLimit;
+use moja_store::*;
+use serde_json::{Value, json};
+
+fn t(seconds: i64) -> Timestamp {
+    Timestamp::from_second(1_790_000_000 + seconds).unwrap()
+}
+
+struct Fixture {
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+async fn sqlite() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = moja_store::open(
+        &format!("sqlite://{}", dir.path().join("db.sqlite").display()),
+        SyncMode::Normal,
+    )
+    .unwrap();
+    seed(store.as_ref()).await;
+    Fixture { store, _dir: dir }
+}
+
+fn org(id: &str) -> Org {
+    Org {
+        id: id.into(),
+        name: format!("Org {id}"),
+        default_region: "US".into(),
+        currency: "USD".into(),
+        disabled: false,
+        created_at: t(0),
+    }
+}
+
+fn key(org_id: &str, hash: &str) -> NewApiKey {
+    NewApiKey {
+        key: ApiKey {
+            id: format!("key-{hash}"),
+            org_id: org_id.into(),
+            name: "default".into(),
+            key_prefix: "mok_abcd".into(),
+            created_at: t(0),
+            revoked_at: None,
+        },
+        hash: hash.into(),
+    }
+}
+
+fn webhook(org_id: &str, id: &str, kind: WebhookKind, policy: MatchPolicy) -> IncomingWebhook {
+    IncomingWebhook {
+        id: id.into(),
+        org_id: org_id.into(),
+        name: format!("hook {id}"),
+        kind,
+        campaign_ids: vec![],
+        lookback_seconds: 7 * 86_400,
+        match_policy: policy,
+        rate_limit: RateLimit::default(),
+        normalizer: "normalize-standard".into(),
+        mapper: "map-standard".into(),
+        plugin_config: vec![],
+        enabled: true,
+        created_at: t(0),
+        updated_at: t(0),
+    }
+}
+
+fn call(org_id: &str, id: &str, phone: &str, started: Timestamp) -> Call {
+    Call {
+        id: id.into(),
+        org_id: org_id.into(),
+        campaign_id: Some("camp-1".into()),
+        call_sid: None,
+        caller_id: phone.into(),
+        caller_e164: Some(phone.into()),
+        from_raw: phone.into(),
+        dialed_number: None,
+        publisher: Party::default(),
+        target: Party::default(),
+        buyer: Party::default(),
+        state: None,
+        zip: None,
+        original_state: None,
+        original_zip: None,
+        attribution: vec![],
+        tags: vec![],
+        status: CallStatus::Ringing,
+        started_at: started,
+        connected_at: None,
+        ended_at: None,
+        terminated_by: None,
+        failure_reason: None,
+        converted: false,
+        converted_at: None,
+        revenue_paid_out: None,
+        revenue_overridden: false,
+        publisher_paid_out: None,
+        payout_overridden: false,
+        currency: "USD".into(),
+        reason: None,
+        no_payout_reason: None,
+        configured_buyer_revenue: None,
+        configured_publisher_payout: None,
+        conversion_event_pending: false,
+    }
+}
+
+async fn seed(store: &dyn Store) {
+    store
+        .create_org(org("a"), key("a", "hash-a"))
+        .await
+        .unwrap();
+    store
+        .create_org(org("b"), key("b", "hash-b"))
+        .await
+        .unwrap();
+}
+
+async fn new_call(store: &dyn Store, org_id: &str, id: &str, phone: &str, started: Timestamp) {
+    store
+        .create_call(NewCall {
+            call: call(org_id, id, phone, started),
+            protected_keys: vec![],
+            custom_tag_keys: vec!["lead_source".into()],
+        })
+        .await
+        .unwrap();
+}
+
+fn log(id: &str) -> RequestLogEntry {
+    RequestLogEntry {
+        id: id.into(),
+        org_id: Some("a".into()),
+        webhook_id: Some("w".into()),
+        received_at: t(100),
+        method: "POST".into(),
+        path: "/update-revenue".into(),
+        query: String::new(),
+        headers: vec![],
+        body: b"{}".to_vec(),
+        body_truncated: false,
+        status: 0,
+        response: Value::Null,
+        latency_us: 0,
+        details: json!({}),
+    }
+}
+
+fn revenue_update(hook: &IncomingWebhook, selector: Selector, request: &str) -> InboundUpdate {
+    InboundUpdate {
+        webhook: hook.clone(),
+        request_id: request.into(),
+        now: t(100),
+        selector,
+        transaction_id: None,
+        fingerprint: "fp-1".into(),
+        fields: FieldUpdates {
+            revenue_paid_out: Change::Set(money::parse_amount("150.00").unwrap()),
+            revenue_converts: true,
+            ..FieldUpdates::default()
+        },
+        tag_ops: vec![TagOp::Add("lead_quality".into(), "high".into())],
+        ignored_fields: vec![],
+        plugins: json!({}),
+    }
+}
+
+#[tokio::test]
+async fn orgs_keys_and_webhooks_round_trip() {
+    let f = sqlite().await;
+    let (found_key, found_org) = f.store.find_api_key("hash-a").await.unwrap().unwrap();
+    assert_eq!(
+        (found_key.org_id.as_str(), found_org.id.as_str()),
+        ("a", "a")
+    );
+    assert!(
+        f.store
+            .revoke_api_key("b", &found_key.id, t(5))
+            .await
+            .unwrap()
+            == false
+    );
+    assert!(
+        f.store
+            .revoke_api_key("a", &found_key.id, t(5))
+            .await
+            .unwrap()
+    );
+    assert!(f.store.find_api_key("hash-a").await.unwrap().is_none());
+
+    let hook = webhook(
+        "a",
+        "w1",
+        WebhookKind::UpdateRevenue,
+        MatchPolicy::MostRecent,
+    );
+    f.store
+        .create_incoming_webhook(hook.clone(), "wh-hash")
+        .await
+        .unwrap();
+    let (found, org) = f
+        .store
+        .find_incoming_webhook("wh-hash")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found, org.id), (hook.clone(), "a".to_owned()));
+    assert!(
+        f.store
+            .get_incoming_webhook("b", "w1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        f.store
+            .rotate_incoming_webhook_key("a", "w1", "wh-hash-2", t(9))
+            .await
+            .unwrap()
+    );
+    assert!(
+        f.store
+            .find_incoming_webhook("wh-hash")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        f.store
+            .delete_incoming_webhook("a", "w1", t(10))
+            .await
+            .unwrap()
+    );
+    assert!(
+        f.store
+            .find_incoming_webhook("wh-hash-2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn calls_pick_up_call_data_for_custom_tags_only() {
+    let f = sqlite().await;
+    let data_hook = webhook("a", "cd", WebhookKind::CallData, MatchPolicy::All);
+    let response = f
+        .store
+        .store_call_data(
+            InboundCallData {
+                webhook: data_hook,
+                request_id: "req-cd".into(),
+                now: t(10),
+                caller_e164: "+13105559876".into(),
+                transaction_id: None,
+                fingerprint: "fp".into(),
+                fields: vec![
+                    ("lead_source".into(), "google_ads".into()),
+                    ("ad_campaign".into(), "medicare_q1".into()),
+                    ("state".into(), "CA".into()),
+                ],
+                custom_tag_keys: vec!["lead_source".into()],
+            },
+            log("req-cd"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        response.body,
+        json!({"success": true, "request_id": "req-cd"})
+    );
+    new_call(f.store.as_ref(), "a", "call-1", "+13105559876", t(20)).await;
+    let CallLookup::Found(stored) = f.store.get_call("a", "call-1").await.unwrap() else {
+        panic!("found")
+    };
+    assert_eq!(
+        stored.tags,
+        vec![("lead_source".into(), "google_ads".into())]
+    );
+    assert_eq!(stored.state.as_deref(), Some("CA"));
+    assert_eq!(stored.original_state.as_deref(), Some("CA"));
+    let timeline = f.store.timeline("a", "call-1").await.unwrap().unwrap();
+    let kinds: Vec<&str> = timeline.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, vec!["call.incoming", "call_data.applied"]);
+    assert_eq!(
+        f.store.get_call("b", "call-1").await.unwrap(),
+        CallLookup::OtherOrg
+    );
+    assert!(f.store.timeline("b", "call-1").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn updates_by_id_phone_and_batch() {
+    let f = sqlite().await;
+    let store = f.store.as_ref();
+    new_call(store, "a", "old", "+13105559876", t(-86_400)).await;
+    new_call(store, "a", "new", "+13105559876", t(0)).await;
+    new_call(store, "b", "theirs", "+13105559876", t(0)).await;
+    let recent = webhook(
+        "a",
+        "w",
+        WebhookKind::UpdateRevenue,
+        MatchPolicy::MostRecent,
+    );
+
+    let response = store
+        .apply_update(
+            revenue_update(&recent, Selector::Phone("+13105559876".into()), "r1"),
+            log("r1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body["call_log_ids"], json!(["new"]));
+    assert_eq!(response.body["revenue_paid_out"].to_string(), "150.00");
+    assert_eq!(response.body["active_call_log_ids"], json!(["new"]));
+
+    let all = webhook("a", "w", WebhookKind::UpdateTags, MatchPolicy::All);
+    let response = store
+        .apply_update(
+            revenue_update(&all, Selector::Phone("+13105559876".into()), "r2"),
+            log("r2"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.body["call_log_ids"], json!(["new", "old"]));
+    assert_eq!(response.body["added"], json!([{"lead_quality": "high"}]));
+
+    let response = store
+        .apply_update(
+            revenue_update(
+                &recent,
+                Selector::Batch(vec!["new".into(), "theirs".into(), "nope".into()]),
+                "r3",
+            ),
+            log("r3"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.body["call_log_ids"], json!(["new"]));
+    assert_eq!(
+        response.body["failed_call_log_ids"],
+        json!(["theirs", "nope"])
+    );
+
+    let response = store
+        .apply_update(
+            revenue_update(&recent, Selector::One("theirs".into()), "r4"),
+            log("r4"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, 403);
+    let response = store
+        .apply_update(
+            revenue_update(&recent, Selector::One("NEW".into()), "r5"),
+            log("r5"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, 404, "ids are case-sensitive");
+
+    // Outside the lookback window nothing matches.
+    let mut short = recent.clone();
+    short.lookback_seconds = 60;
+    let mut update = revenue_update(&short, Selector::Phone("+13105559876".into()), "r6");
+    update.now = t(61);
+    let response = store.apply_update(update, log("r6")).await.unwrap();
+    assert_eq!(response.status, 404);
+
+    let logged = store
+        .list_requests(
+            "a",
+            RequestFilter {
+                limit: 2,
+                ..RequestFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(logged.items.len(), 2);
+    let rest = store
+        .list_requests(
+            "a",
+            RequestFilter {
+                cursor: logged.next_cursor.clone(),
+                limit: 50,
+                ..RequestFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(logged.items.len() + rest.items.len(), 6);
+    assert!(rest.next_cursor.is_none());
+}
+
+#[tokio::test]
+async fn idempotency_replays_refuses_reuse_and_frees_failures() {
+    let f = sqlite().await;
+    let store = f.store.as_ref();
+    new_call(store, "a", "c1", "+13105559876", t(0)).await;
+    let hook = webhook(
+        "a",
+        "w",
+        WebhookKind::UpdateRevenue,
+        MatchPolicy::MostRecent,
+    );
+    let mut update = revenue_update(&hook, Selector::One("c1".into()), "r1");
+    update.transaction_id = Some("txn-1".into());
+    let first = store.apply_update(update.clone(), log("r1")).await.unwrap();
+    let replay = store.apply_update(update.clone(), log("r2")).await.unwrap();
+    assert!(replay.replayed);
+    assert_eq!((replay.status, &replay.body), (first.status, &first.body));
+    let timeline = store.timeline("a", "c1").await.unwrap().unwrap();
+    assert_eq!(
+        timeline
+            .iter()
+            .filter(|e| e.kind == "webhook.update_revenue")
+            .count(),
+        1
+    );
+
+    let mut other = update.clone();
+    other.fingerprint = "fp-other".into();
+    let reused = store.apply_update(other, log("r3")).await.unwrap();
+    assert_eq!(reused.status, 422);
+
+    // A failed request does not keep its id.
+    let mut missing = revenue_update(&hook, Selector::One("missing".into()), "r4");
+    missing.transaction_id = Some("txn-2".into());
+    assert_eq!(
+        store.apply_update(missing, log("r4")).await.unwrap().status,
+        404
+    );
+    let mut retry = revenue_update(&hook, Selector::One("c1".into()), "r5");
+    retry.transaction_id = Some("txn-2".into());
+    let retried = store.apply_update(retry, log("r5")).await.unwrap();
+    assert_eq!(retried.status, 200);
+    assert!(!retried.replayed);
+}
+
+#[tokio::test]
+async fn lifecycle_with_queued_fields_and_campaign_rule() {
+    let f = sqlite().await;
+    let store = f.store.as_ref();
+    store
+        .create_campaign(Campaign {
+            id: "camp-1".into(),
+            org_id: "a".into(),
+            name: "Medicare".into(),
+            conversion_min_duration_s: Some(30),
+            buyer_revenue: Some(money::parse_amount("35").unwrap()),
+            publisher_payout: Some(money::parse_amount("12.5").unwrap()),
+            currency: "USD".into(),
+            created_at: t(0),
+            updated_at: t(0),
+        })
+        .await
+        .unwrap();
+    new_call(store, "a", "c1", "+13105559876", t(0)).await;
+    let connected = store
+        .transition(
+            "a",
+            "c1",
+            TransitionRequest::Connected {
+                target: None,
+                buyer: None,
+            },
+            t(5),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(connected, TransitionResult::Done { ref events, .. } if events == &vec!["call.connected"])
+    );
+
+    let hook = webhook("a", "w", WebhookKind::UpdateFields, MatchPolicy::MostRecent);
+    let mut update = revenue_update(&hook, Selector::One("c1".into()), "r1");
+    update.fields = FieldUpdates {
+        publisher_paid_out: Change::Set(money::parse_amount("9").unwrap()),
+        ..FieldUpdates::default()
+    };
+    let response = store.apply_update(update, log("r1")).await.unwrap();
+    assert_eq!(response.body["queued"], json!(["publisher_paid_out"]));
+
+    let hung_up = store
+        .transition(
+            "a",
+            "c1",
+            TransitionRequest::Hangup {
+                terminated_by: "caller".into(),
+            },
+            t(65),
+        )
+        .await
+        .unwrap();
+    let TransitionResult::Done { call, events } = hung_up else {
+        panic!("done")
+    };
+    assert_eq!(
+        events,
+        vec!["call.hangup", "call.converted", "call.completed"]
+    );
+    assert!(call.converted);
+    assert_eq!(
+        money::format_plain(&call.revenue_paid_out.unwrap()),
+        "35.00"
+    );
+    assert_eq!(
+        money::format_plain(&call.publisher_paid_out.unwrap()),
+        "9.00"
+    );
+
+    let again = store
+        .transition(
+            "a",
+            "c1",
+            TransitionRequest::Hangup {
+                terminated_by: "caller".into(),
+            },
+            t(66),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(again, TransitionResult::Done { ref events, .. } if events.is_empty()));
+    let impossible = store
+        .transition(
+            "a",
+            "c1",
+            TransitionRequest::Connected {
+                target: None,
+                buyer: None,
+            },
+            t(67),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(impossible, TransitionResult::Invalid(_)));
+    assert_eq!(
+        store
+            .transition(
+                "b",
+                "c1",
+                TransitionRequest::Failure {
+                    reason: "busy".into()
+                },
+                t(67)
+            )
+            .await
+            .unwrap(),
+        TransitionResult::NotFound
+    );
+}
+
+#[tokio::test]
+async fn concurrent_writes_all_commit_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    {
+        let store = moja_store::open(&url, SyncMode::Normal).unwrap();
+        seed(store.as_ref()).await;
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    new_call(store.as_ref(), "a", &format!("c{i}"), "+13105559876", t(i)).await;
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    }
+    let reopened = moja_store::open(&url, SyncMode::Normal).unwrap();
+    let page = reopened
+        .list_calls(
+            "a",
+            CallFilter {
+                limit: 200,
+                ..CallFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 200);
+    assert_eq!(page.items[0].id, "c199", "newest first");
+    let taken = reopened
+        .create_call(NewCall {
+            call: call("b", "c1", "+13105559876", t(0)),
+            protected_keys: vec![],
+            custom_tag_keys: vec![],
+        })
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))));
+}
+
+#[tokio::test]
+async fn sweeper_completes_stale_live_calls() {
+    let f = sqlite().await;
+    new_call(f.store.as_ref(), "a", "stale", "+13105559876", t(0)).await;
+    new_call(f.store.as_ref(), "a", "fresh", "+13105559876", t(5 * 3600)).await;
+    let swept = f
+        .store
+        .sweep_live_calls(t(4 * 3600), t(5 * 3600 + 1))
+        .await
+        .unwrap();
+    assert_eq!(swept, vec!["stale"]);
+    let CallLookup::Found(call) = f.store.get_call("a", "stale").await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (call.status, call.terminated_by.as_deref()),
+        (CallStatus::Completed, Some("system"))
+    );
+    let _ = SignedDuration::ZERO;
+}
