@@ -132,6 +132,47 @@ pub struct Call {
 }
 
 impl Call {
+    /// A new ringing call with nothing but its identity, owner, start and currency set.
+    pub fn ringing(id: &str, org_id: &str, started_at: Timestamp, currency: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            org_id: org_id.to_owned(),
+            campaign_id: None,
+            call_sid: None,
+            caller_id: String::new(),
+            caller_e164: None,
+            from_raw: String::new(),
+            dialed_number: None,
+            publisher: Party::default(),
+            target: Party::default(),
+            buyer: Party::default(),
+            state: None,
+            zip: None,
+            original_state: None,
+            original_zip: None,
+            attribution: Vec::new(),
+            tags: Vec::new(),
+            status: CallStatus::Ringing,
+            started_at,
+            connected_at: None,
+            ended_at: None,
+            terminated_by: None,
+            failure_reason: None,
+            converted: false,
+            converted_at: None,
+            revenue_paid_out: None,
+            revenue_overridden: false,
+            publisher_paid_out: None,
+            payout_overridden: false,
+            currency: currency.to_owned(),
+            reason: None,
+            no_payout_reason: None,
+            configured_buyer_revenue: None,
+            configured_publisher_payout: None,
+            conversion_event_pending: false,
+        }
+    }
+
     /// Connected seconds: from connection to the end (or to `now` while connected).
     pub fn duration_secs(&self, now: Timestamp) -> i64 {
         match self.connected_at {
@@ -587,43 +628,18 @@ mod tests {
     use super::*;
 
     fn call(status: CallStatus) -> Call {
-        Call {
-            id: "c1".into(),
-            org_id: "o1".into(),
-            campaign_id: None,
-            call_sid: None,
-            caller_id: "+13105559876".into(),
-            caller_e164: Some("+13105559876".into()),
-            from_raw: "3105559876".into(),
-            dialed_number: None,
-            publisher: Party::default(),
-            target: Party::default(),
-            buyer: Party::default(),
-            state: Some("CA".into()),
-            zip: None,
-            original_state: Some("CA".into()),
-            original_zip: None,
-            attribution: vec![],
-            tags: vec![],
-            status,
-            started_at: Timestamp::from_second(1_700_000_000).unwrap(),
-            connected_at: None,
-            ended_at: None,
-            terminated_by: None,
-            failure_reason: None,
-            converted: false,
-            converted_at: None,
-            revenue_paid_out: None,
-            revenue_overridden: false,
-            publisher_paid_out: None,
-            payout_overridden: false,
-            currency: "USD".into(),
-            reason: None,
-            no_payout_reason: None,
-            configured_buyer_revenue: None,
-            configured_publisher_payout: None,
-            conversion_event_pending: false,
-        }
+        let mut call = Call::ringing(
+            "c1",
+            "o1",
+            Timestamp::from_second(1_700_000_000).unwrap(),
+            "USD",
+        );
+        call.status = status;
+        call.caller_id = "+13105559876".into();
+        call.caller_e164 = Some("+13105559876".into());
+        call.state = Some("CA".into());
+        call.original_state = Some("CA".into());
+        call
     }
 
     fn now() -> Timestamp {

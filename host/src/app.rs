@@ -1,19 +1,46 @@
 //! Wiring: builds the application state from a configuration and serves until shutdown.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use moja_core::clock::{self, SharedClock};
+use moja_core::rate_limit::InMemoryRateLimiter;
+use moja_store::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::ServeConfig;
+use crate::config::{ServeConfig, SqliteSync};
 use crate::plugins::{PluginDirWatcher, PluginRuntime};
+
+/// Settings handlers need, fixed at start.
+#[derive(Debug)]
+pub struct Settings {
+    /// Base of the webhook URLs the API returns.
+    pub public_base_url: String,
+    /// How long idempotency records live.
+    pub idempotency_retention: Duration,
+    /// How long the request log is kept.
+    pub request_log_retention: Duration,
+    /// Longest a call stays live before the sweeper completes it.
+    pub max_call_duration: Duration,
+    /// Keyless requests allowed per client address and minute.
+    pub unauthenticated_rate_limit: u32,
+}
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// The plugin runtime and registry.
     pub plugins: Arc<PluginRuntime>,
+    /// Persistence.
+    pub store: Arc<dyn Store>,
+    /// The clock every time-dependent rule reads (tests control it).
+    pub clock: SharedClock,
+    /// Inbound rate limits.
+    pub limiter: Arc<InMemoryRateLimiter>,
+    /// Fixed settings.
+    pub settings: Arc<Settings>,
 }
 
 /// Serves `config` on `listener` until `shutdown` is cancelled, then finishes requests in flight.
@@ -22,8 +49,28 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    run_with_clock(config, listener, shutdown, clock::system()).await
+}
+
+/// [`run`] with a given clock (tests pass a `ManualClock`).
+pub async fn run_with_clock(
+    config: ServeConfig,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+    clock: SharedClock,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
+    crate::metrics::handle();
+    let sync = match config.sqlite_sync {
+        SqliteSync::Normal => moja_store::SyncMode::Normal,
+        SqliteSync::Full => moja_store::SyncMode::Full,
+    };
+    let store = moja_store::open(&config.database_url(), sync).context("opening the database")?;
+    crate::bootstrap::first_start(&config, store.as_ref(), clock.now())
+        .await
+        .context("first start")?;
+
     let plugins = PluginRuntime::new(
         config.plugin_limits.limits(),
         Some(config.data_dir.join("plugin-cache")),
@@ -43,13 +90,31 @@ pub async fn run(
         None => None,
     };
 
-    let state = AppState { plugins };
+    let state = AppState {
+        plugins,
+        store,
+        clock,
+        limiter: Arc::new(InMemoryRateLimiter::new()),
+        settings: Arc::new(Settings {
+            public_base_url: config.public_base_url(),
+            idempotency_retention: config.idempotency_retention,
+            request_log_retention: config.request_log_retention,
+            max_call_duration: config.max_call_duration,
+            unauthenticated_rate_limit: config.unauthenticated_rate_limit,
+        }),
+    };
+    let maintenance = tokio::spawn(crate::maintenance::run(state.clone(), shutdown.clone()));
     let app = crate::http::router(state);
     tracing::info!(address = %listener.local_addr()?, "listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .context("serving HTTP")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+    .await
+    .context("serving HTTP")?;
+    shutdown.cancel();
+    let _ = maintenance.await;
     tracing::info!("shut down");
     Ok(())
 }

@@ -24,6 +24,15 @@ pub enum Command {
     Serve(ServeConfig),
 }
 
+/// SQLite durability (`MOJA_SQLITE_SYNC`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqliteSync {
+    /// Durable across process crashes.
+    Normal,
+    /// Durable across power loss too.
+    Full,
+}
+
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -43,6 +52,39 @@ pub struct ServeConfig {
     /// Folder for the embedded database, compiled-plugin cache and bootstrap credentials.
     #[arg(long, env = "MOJA_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+
+    /// Database URL: `sqlite://PATH` (default: `sqlite://<data dir>/moja.db`).
+    #[arg(long, env = "MOJA_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// SQLite durability: `normal` (durable across process crashes) or `full` (also power loss).
+    #[arg(long, env = "MOJA_SQLITE_SYNC", value_enum, default_value = "normal")]
+    pub sqlite_sync: SqliteSync,
+
+    /// Operator token for `/api/v1/orgs`. When absent, one is generated at first start and
+    /// written to `<data dir>/bootstrap.txt`.
+    #[arg(long, env = "MOJA_OPERATOR_TOKEN", hide_env_values = true)]
+    pub operator_token: Option<String>,
+
+    /// Base URL the API uses to build webhook URLs (`https://webhooks.example.com`).
+    #[arg(long, env = "MOJA_PUBLIC_BASE_URL")]
+    pub public_base_url: Option<String>,
+
+    /// How long idempotency records are kept.
+    #[arg(long, env = "MOJA_IDEMPOTENCY_RETENTION", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub idempotency_retention: Duration,
+
+    /// How long the incoming request log is kept.
+    #[arg(long, env = "MOJA_REQUEST_LOG_RETENTION", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub request_log_retention: Duration,
+
+    /// Calls live longer than this are completed by the sweeper (`terminated_by: system`).
+    #[arg(long, env = "MOJA_MAX_CALL_DURATION", default_value = "4h", value_parser = humantime::parse_duration)]
+    pub max_call_duration: Duration,
+
+    /// Requests without a valid key allowed per client address and minute.
+    #[arg(long, env = "MOJA_UNAUTHENTICATED_RATE_LIMIT", default_value_t = 60)]
+    pub unauthenticated_rate_limit: u32,
 
     /// Folder of platform plugins (`NAME.wasm`), watched and hot-reloaded. A file named like a
     /// bundled plugin replaces it.
@@ -97,6 +139,22 @@ impl PluginLimitArgs {
 }
 
 impl ServeConfig {
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("moja.db").display()))
+    }
+
+    /// The base URL of webhook URLs the API returns.
+    pub fn public_base_url(&self) -> String {
+        self.public_base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
     /// The defaults, as `serve` with no flags and no environment would have them.
     pub fn defaults() -> Self {
         Cli::parse_from(["moja-webhooks", "serve"])

@@ -4,8 +4,11 @@
 //! it with a listener on port 0. See ARCHITECTURE.md for the code map.
 
 pub mod app;
+pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod maintenance;
+pub mod metrics;
 pub mod plugins;
 pub mod telemetry;

@@ -4,6 +4,24 @@
 //! `_`; leading and trailing `_` are trimmed. ASCII only on purpose: a key must be usable as an
 //! outbound placeholder (`lead_type` → `[LEAD_TYPE]`), whose names are `[A-Z0-9_]`.
 
+/// Substrings that mark a header name as carrying a credential: such headers never become tags
+/// and are redacted in logs.
+pub const CREDENTIAL_WORDS: [&str; 7] = [
+    "auth",
+    "token",
+    "secret",
+    "key",
+    "signature",
+    "session",
+    "cookie",
+];
+
+/// Whether a header name carries a credential (`Authorization`, `X-Api-Key`, `Cookie`, …).
+pub fn is_credential_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    CREDENTIAL_WORDS.iter().any(|word| name.contains(word))
+}
+
 /// Normalizes a tag key: `"Lead Source!"` → `"lead_source"`.
 pub fn normalize_key(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());

@@ -65,6 +65,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn get_org(&self, id: &str) -> Result<Option<Org>>;
     /// Disables or enables an org.
     async fn set_org_disabled(&self, id: &str, disabled: bool) -> Result<Option<Org>>;
+    /// Renames an org.
+    async fn rename_org(&self, id: &str, name: &str) -> Result<Option<Org>>;
 
     /// Adds an API key.
     async fn create_api_key(&self, key: NewApiKey) -> Result<()>;

@@ -10,6 +10,9 @@ use serde_json::{Map, Value, json};
 use crate::Result;
 use crate::model::*;
 
+/// A call-data record as matching reads it: `(request id, fields in order)`.
+pub type CallDataFields = (String, Vec<(String, String)>);
+
 /// A stored idempotency record.
 #[derive(Debug, Clone)]
 pub struct IdempotencyRecord {
@@ -71,7 +74,7 @@ pub trait Tx {
         org_id: &str,
         e164: &str,
         at: Timestamp,
-    ) -> Result<Vec<(String, Vec<(String, String)>)>>;
+    ) -> Result<Vec<CallDataFields>>;
     /// The conversion rule of a campaign (the default rule when there is none).
     fn campaign_rule(&mut self, org_id: &str, campaign_id: Option<&str>) -> Result<ConversionRule>;
     /// Writes a request log entry.

@@ -1,17 +1,25 @@
 //! The HTTP surface: router, request ids, a trace span per request, the API error type.
 
+mod admin;
+mod auth;
+mod calls;
 mod error;
 mod health;
+mod json;
+mod public;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::trace::TraceLayer;
 
+pub use auth::{Operator, OrgAuth};
 pub use error::ApiError;
+pub use json::{ApiJson, Created, List, PageQuery};
 
 use crate::app::AppState;
 
@@ -35,7 +43,21 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::render))
+        .merge(admin::routes())
+        .merge(public_routes())
+        .route("/api/v1/calls", post(calls::create).get(calls::list))
+        .route("/api/v1/calls/{id}", get(calls::get))
+        .route("/api/v1/calls/{id}/connected", post(calls::connected))
+        .route("/api/v1/calls/{id}/hangup", post(calls::hangup))
+        .route("/api/v1/calls/{id}/failure", post(calls::failure))
+        .route("/api/v1/calls/{id}/timeline", get(calls::timeline))
+        .route(
+            "/api/v1/webhooks/incoming/requests/{id}/replay",
+            post(public::replay),
+        )
         .fallback(not_found)
+        .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(header.clone()))
         .layer(
@@ -55,6 +77,51 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(header, UuidV7))
+        // The request id is the request log's key: a client-sent one is never trusted.
+        .layer(axum::middleware::map_request(
+            |mut request: Request<axum::body::Body>| async move {
+                request.headers_mut().remove(REQUEST_ID_HEADER);
+                request
+            },
+        ))
+}
+
+/// The public inbound endpoints: both spellings, GET and POST, plus the older path form.
+fn public_routes() -> Router<AppState> {
+    let mut routes = Router::new();
+    for (paths, handler) in [
+        (
+            ["/call-data", "/call_data"],
+            get(public::call_data).post(public::call_data),
+        ),
+        (
+            ["/update-revenue", "/update_revenue"],
+            get(public::update_revenue).post(public::update_revenue),
+        ),
+        (
+            ["/update-tags", "/update_tags"],
+            get(public::update_tags).post(public::update_tags),
+        ),
+        (
+            ["/update-fields", "/update_fields"],
+            get(public::update_fields).post(public::update_fields),
+        ),
+    ] {
+        for path in paths {
+            routes = routes.route(path, handler.clone());
+        }
+    }
+    routes
+        .route(
+            "/api/v1/webhooks/incoming/{id}/update-revenue",
+            post(public::legacy_update_revenue),
+        )
+        .route(
+            "/api/v1/webhooks/incoming/{id}/update-tags",
+            post(public::legacy_update_tags),
+        )
+        // The handlers read the body themselves, with their own limit and 413.
+        .layer(DefaultBodyLimit::disable())
 }
 
 async fn not_found() -> ApiError {

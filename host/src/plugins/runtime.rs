@@ -367,10 +367,13 @@ impl PluginRuntime {
     {
         let runtime = self.clone();
         let name = plugin.key.name.clone();
-        self.on_blocking_pool(name, move || {
-            runtime.normalize_blocking(&plugin, &request, &config)
-        })
-        .await
+        let outcome = self
+            .on_blocking_pool(name.clone(), move || {
+                runtime.normalize_blocking(&plugin, &request, &config)
+            })
+            .await;
+        record(&name, PluginWorld::Normalizer, &outcome);
+        outcome
     }
 
     /// Runs a mapper on the blocking pool, at most `max_concurrent_calls` at once.
@@ -384,10 +387,13 @@ impl PluginRuntime {
     ) -> Result<CallOutcome<Result<map_world::Command, types::PluginError>>, CallFailure> {
         let runtime = self.clone();
         let name = plugin.key.name.clone();
-        self.on_blocking_pool(name, move || {
-            runtime.map_blocking(&plugin, kind, &request, &tags, &config)
-        })
-        .await
+        let outcome = self
+            .on_blocking_pool(name.clone(), move || {
+                runtime.map_blocking(&plugin, kind, &request, &tags, &config)
+            })
+            .await;
+        record(&name, PluginWorld::Mapper, &outcome);
+        outcome
     }
 
     /// Runs a renderer on the blocking pool, at most `max_concurrent_calls` at once.
@@ -402,10 +408,13 @@ impl PluginRuntime {
     {
         let runtime = self.clone();
         let name = plugin.key.name.clone();
-        self.on_blocking_pool(name, move || {
-            runtime.render_blocking(&plugin, &template, &event, &tags, &config)
-        })
-        .await
+        let outcome = self
+            .on_blocking_pool(name.clone(), move || {
+                runtime.render_blocking(&plugin, &template, &event, &tags, &config)
+            })
+            .await;
+        record(&name, PluginWorld::Renderer, &outcome);
+        outcome
     }
 
     async fn on_blocking_pool<R: Send + 'static>(
@@ -561,6 +570,20 @@ impl PluginRuntime {
             what,
         })
     }
+}
+
+/// Counts a call for `/metrics`: `ok`, `refused` (a plugin error value) or the failure kind.
+fn record<T, E>(
+    name: &str,
+    world: PluginWorld,
+    outcome: &Result<CallOutcome<Result<T, E>>, CallFailure>,
+) {
+    let (label, seconds) = match outcome {
+        Ok(call) if call.value.is_ok() => ("ok", call.elapsed.as_secs_f64()),
+        Ok(call) => ("refused", call.elapsed.as_secs_f64()),
+        Err(failure) => (failure.kind(), 0.0),
+    };
+    crate::metrics::plugin_call(name, &world.to_string(), label, seconds);
 }
 
 fn pairs_bytes(pairs: &[(String, String)]) -> usize {

@@ -36,16 +36,8 @@ const TRANSPORT: &[&str] = &[
 /// normalized keys.
 const TRANSPORT_PREFIXES: &[&str] = &["accept_", "x_forwarded_", "proxy_", "sec_"];
 
-/// Substrings that mark a header as carrying a credential.
-const SENSITIVE: &[&str] = &[
-    "auth",
-    "token",
-    "secret",
-    "key",
-    "signature",
-    "session",
-    "cookie",
-];
+/// Substrings that mark a header as carrying a credential (shared with the host's log redaction).
+const SENSITIVE: &[&str] = &moja_plugin_sdk::keys::CREDENTIAL_WORDS;
 
 /// Whether the header `name` must never become a tag.
 ///

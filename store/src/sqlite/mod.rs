@@ -383,6 +383,20 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn rename_org(&self, id: &str, name: &str) -> Result<Option<Org>> {
+        let (id, name) = (id.to_owned(), name.to_owned());
+        self.writer
+            .write(move |c| {
+                c.execute("UPDATE orgs SET name = ?2 WHERE id = ?1", params![id, name])?;
+                c.prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id = ?1"))?
+                    .query_row([id], org_row)
+                    .optional()?
+                    .map(org_from)
+                    .transpose()
+            })
+            .await
+    }
+
     async fn create_api_key(&self, key: NewApiKey) -> Result<()> {
         self.writer.write(move |c| insert_api_key(c, &key)).await
     }

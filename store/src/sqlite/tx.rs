@@ -217,7 +217,7 @@ impl Tx for SqliteTx<'_> {
         org_id: &str,
         e164: &str,
         at: Timestamp,
-    ) -> Result<Vec<(String, Vec<(String, String)>)>> {
+    ) -> Result<Vec<crate::ops::CallDataFields>> {
         let mut statement = self.connection.prepare_cached(
             "SELECT id, fields FROM call_data
              WHERE org_id = ?1 AND caller_e164 = ?2 AND received_at <= ?3 AND expires_at >= ?3

@@ -119,6 +119,7 @@ pub(crate) struct TestServer {
     pub(crate) base_url: String,
     pub(crate) client: reqwest::Client,
     pub(crate) plugin_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     _data: tempfile::TempDir,
@@ -126,6 +127,11 @@ pub(crate) struct TestServer {
 
 impl TestServer {
     pub(crate) async fn spawn() -> Self {
+        Self::spawn_with_clock(moja_core::clock::system()).await
+    }
+
+    /// A server whose time-dependent rules read `clock`.
+    pub(crate) async fn spawn_with_clock(clock: moja_core::clock::SharedClock) -> Self {
         let data = tempfile::tempdir().expect("tempdir");
         let plugin_dir = data.path().join("plugins");
         let mut config = ServeConfig::defaults();
@@ -136,15 +142,18 @@ impl TestServer {
             .expect("bind port 0");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(moja_webhooks_host::app::run(
+        let data_dir = config.data_dir.clone();
+        let task = tokio::spawn(moja_webhooks_host::app::run_with_clock(
             config,
             listener,
             shutdown.clone(),
+            clock,
         ));
         Self {
             base_url,
             client: reqwest::Client::new(),
             plugin_dir,
+            data_dir,
             shutdown,
             task,
             _data: data,
@@ -159,6 +168,19 @@ impl TestServer {
         let response = self.client.get(self.url(path)).send().await.expect("GET");
         let status = response.status().as_u16();
         (status, response.json().await.expect("JSON body"))
+    }
+
+    /// A value of the first start's `bootstrap.txt` (`MOJA_API_KEY`, `MOJA_OPERATOR_TOKEN`,
+    /// `MOJA_ORG_ID`), waiting for the server to have written it.
+    pub(crate) async fn bootstrap(&self, name: &str) -> String {
+        let path = self.data_dir.join("bootstrap.txt");
+        wait_for("the bootstrap file", Duration::from_secs(30), || async {
+            let text = std::fs::read_to_string(&path).ok()?;
+            text.lines()
+                .find_map(|line| line.strip_prefix(&format!("{name}=")))
+                .map(str::to_owned)
+        })
+        .await
     }
 
     /// Stops the server and checks it shut down cleanly.

@@ -1,0 +1,156 @@
+//! `/api/v1/campaigns` (SPEC §9): create, list, get, update and delete an org's campaigns. Money
+//! is read exactly and shown with two decimals; deleting a campaign never deletes its calls.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use jiff::Timestamp;
+use moja_core::{money, secrets};
+use moja_store::Campaign;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::input::Body;
+use super::orgs::currency;
+use super::{ApiResult, deleted, found, now, store_failed};
+use crate::app::AppState;
+use crate::http::{Created, List, OrgAuth};
+
+/// The longest conversion rule accepted: a day of connected time.
+const MAX_CONVERSION_SECONDS: i64 = 86_400;
+
+/// The campaign routes.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/campaigns", get(list).post(create))
+        .route(
+            "/api/v1/campaigns/{id}",
+            get(show).patch(update).delete(remove),
+        )
+}
+
+/// A campaign as the API shows it: amounts as JSON numbers with two decimals.
+#[derive(Serialize)]
+struct CampaignView {
+    id: String,
+    name: String,
+    conversion_min_duration_s: Option<i64>,
+    buyer_revenue: Option<serde_json::Number>,
+    publisher_payout: Option<serde_json::Number>,
+    currency: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl From<Campaign> for CampaignView {
+    fn from(c: Campaign) -> Self {
+        let amount = |d: Option<Decimal>| d.as_ref().map(money::json_number);
+        Self {
+            id: c.id,
+            name: c.name,
+            conversion_min_duration_s: c.conversion_min_duration_s,
+            buyer_revenue: amount(c.buyer_revenue),
+            publisher_payout: amount(c.publisher_payout),
+            currency: c.currency,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// Applies the fields `body` gives to `campaign` (create and PATCH alike); `null` clears the
+/// conversion rule and the amounts.
+fn apply(body: &Body, campaign: &mut Campaign) -> ApiResult<()> {
+    if let Some(name) = body.string("name")? {
+        campaign.name = name;
+    }
+    let rule = |b: &Body, f: &str| b.int(f, 0..=MAX_CONVERSION_SECONDS);
+    if let Some(seconds) = body.nullable("conversion_min_duration_s", rule)? {
+        campaign.conversion_min_duration_s = seconds;
+    }
+    if let Some(amount) = body.nullable("buyer_revenue", Body::money)? {
+        campaign.buyer_revenue = amount;
+    }
+    if let Some(amount) = body.nullable("publisher_payout", Body::money)? {
+        campaign.publisher_payout = amount;
+    }
+    campaign.currency = currency(body, &campaign.currency)?;
+    Ok(())
+}
+
+async fn create(
+    OrgAuth { org }: OrgAuth,
+    State(state): State<AppState>,
+    body: Body,
+) -> ApiResult<Created<CampaignView>> {
+    let now = now(&state);
+    let mut campaign = Campaign {
+        id: secrets::new_id(),
+        org_id: org.id,
+        name: body.required_string("name")?,
+        conversion_min_duration_s: None,
+        buyer_revenue: None,
+        publisher_payout: None,
+        currency: org.currency,
+        created_at: now,
+        updated_at: now,
+    };
+    apply(&body, &mut campaign)?;
+    state
+        .store
+        .create_campaign(campaign.clone())
+        .await
+        .map_err(store_failed)?;
+    Ok(Created(campaign.into()))
+}
+
+async fn list(
+    OrgAuth { org }: OrgAuth,
+    State(state): State<AppState>,
+) -> ApiResult<Json<List<CampaignView>>> {
+    let campaigns = state
+        .store
+        .list_campaigns(&org.id)
+        .await
+        .map_err(store_failed)?;
+    Ok(Json(List::all(
+        campaigns.into_iter().map(Into::into).collect(),
+    )))
+}
+
+async fn show(
+    OrgAuth { org }: OrgAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CampaignView>> {
+    let campaign = found(state.store.get_campaign(&org.id, &id).await, "Campaign")?;
+    Ok(Json(campaign.into()))
+}
+
+async fn update(
+    OrgAuth { org }: OrgAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult<Json<CampaignView>> {
+    let mut campaign = found(state.store.get_campaign(&org.id, &id).await, "Campaign")?;
+    apply(&body, &mut campaign)?;
+    campaign.updated_at = now(&state);
+    let updated = state
+        .store
+        .update_campaign(campaign.clone())
+        .await
+        .map_err(store_failed)?;
+    // Deleted between the read and the write: as gone as if it had been gone before.
+    found(Ok(updated.then_some(campaign)), "Campaign").map(|c| Json(c.into()))
+}
+
+/// Soft-deletes the campaign: its calls keep their campaign id and stay listed.
+async fn remove(
+    OrgAuth { org }: OrgAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::http::StatusCode> {
+    let done = state.store.delete_campaign(&org.id, &id, now(&state)).await;
+    deleted(done, "Campaign")
+}

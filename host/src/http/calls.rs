@@ -1,0 +1,561 @@
+//! `/api/v1/calls`: the telephony side reports calls (create, connected, hangup, failure) and
+//! tenants read them (get, list, timeline). SPEC §5.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use base64::Engine as _;
+use jiff::Timestamp;
+use moja_core::calls::{Call, Party, format_time};
+use moja_core::{money, phone, secrets};
+use moja_store::{
+    CallFilter, CallLookup, NewCall, StoreError, TransitionRequest, TransitionResult,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::{ApiError, ApiJson, Created, List, OrgAuth};
+use crate::app::AppState;
+use crate::plugins::{PluginKey, standard, wit};
+
+/// The attribution fields a call may carry (DNI), in the order they are kept.
+const ATTRIBUTION_FIELDS: [&str; 17] = [
+    "gclid",
+    "fbclid",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+    "keyword",
+    "visitor_id",
+    "landing_page",
+    "referrer",
+    "visitor_city",
+    "visitor_state",
+    "visitor_zip",
+    "visitor_country",
+    "visitor_ip",
+    "visitor_browser",
+];
+
+/// The raw RTB request of a call, normalized into tags by the org's normalizer.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RtbRequest {
+    #[serde(default = "default_method")]
+    method: String,
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    query: Vec<(String, String)>,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+    body_base64: Option<String>,
+    content_type: Option<String>,
+}
+
+fn default_method() -> String {
+    "POST".into()
+}
+
+/// `POST /api/v1/calls`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateCall {
+    caller_id: Option<String>,
+    dialed_number: Option<String>,
+    campaign_id: Option<String>,
+    call_log_id: Option<String>,
+    call_sid: Option<String>,
+    #[serde(default)]
+    publisher: Party,
+    #[serde(default)]
+    target: Party,
+    #[serde(default)]
+    buyer: Party,
+    state: Option<String>,
+    zip: Option<String>,
+    #[serde(default)]
+    attribution: Map<String, Value>,
+    #[serde(default)]
+    tags: Map<String, Value>,
+    rtb: Option<RtbRequest>,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", message).with_field(field)
+}
+
+fn text_value(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The call as the API shows it.
+pub(crate) fn call_json(call: &Call, now: Timestamp) -> Value {
+    let pairs = |pairs: &[(String, String)]| {
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        )
+    };
+    let amount = |d: &Option<rust_decimal::Decimal>| {
+        d.as_ref()
+            .map(|d| Value::Number(money::json_number(d)))
+            .unwrap_or(Value::Null)
+    };
+    json!({
+        "call_log_id": call.id,
+        "org_id": call.org_id,
+        "campaign_id": call.campaign_id,
+        "call_sid": call.call_sid,
+        "caller_id": call.caller_id,
+        "from": call.from_raw,
+        "dialed_number": call.dialed_number,
+        "publisher": call.publisher,
+        "target": call.target,
+        "buyer": call.buyer,
+        "state": call.state,
+        "zip": call.zip,
+        "original_state": call.original_state,
+        "original_zip": call.original_zip,
+        "attribution": pairs(&call.attribution),
+        "tags": pairs(&call.tags),
+        "status": call.status,
+        "started_at": format_time(call.started_at),
+        "connected_at": call.connected_at.map(format_time),
+        "ended_at": call.ended_at.map(format_time),
+        "duration_s": call.duration_secs(now),
+        "terminated_by": call.terminated_by,
+        "failure_reason": call.failure_reason,
+        "converted": call.converted,
+        "call_converted_at": call.converted_at.map(format_time),
+        "revenue_paid_out": amount(&call.revenue_paid_out),
+        "publisher_paid_out": amount(&call.publisher_paid_out),
+        "configured_buyer_revenue": amount(&call.configured_buyer_revenue),
+        "configured_publisher_payout": amount(&call.configured_publisher_payout),
+        "currency": call.currency,
+        "reason": call.reason,
+        "no_payout_reason": call.no_payout_reason,
+    })
+}
+
+async fn rtb_tags(state: &AppState, rtb: RtbRequest) -> Result<Vec<(String, String)>, ApiError> {
+    let body = match (rtb.body, rtb.body_base64) {
+        (Some(text), None) => text.into_bytes(),
+        (None, Some(encoded)) => base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|e| {
+                invalid(
+                    "rtb.body_base64",
+                    format!("rtb.body_base64 is not valid base64: {e}"),
+                )
+            })?,
+        (None, None) => Vec::new(),
+        (Some(_), Some(_)) => {
+            return Err(invalid("rtb", "give rtb.body or rtb.body_base64, not both"));
+        }
+    };
+    let request = wit::HttpRequest {
+        method: rtb.method.to_ascii_uppercase(),
+        path: rtb.path,
+        query: rtb
+            .query
+            .into_iter()
+            .filter(|(k, _)| k != "moja_auth_key")
+            .collect(),
+        headers: rtb
+            .headers
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect(),
+        body,
+        content_type: rtb.content_type,
+    };
+    let plugin = state
+        .plugins
+        .get(&PluginKey::platform(standard::NORMALIZER))
+        .ok_or_else(|| ApiError::internal("the standard normalizer is not loaded"))?;
+    let outcome = state
+        .plugins
+        .normalize(plugin, request, Vec::new())
+        .await
+        .map_err(|failure| super::public::plugin_failure(&failure))?;
+    match outcome.value {
+        Ok(normalized) => Ok(normalized.tags),
+        Err(error) => Err(super::public::plugin_refusal(&error).with_field("rtb")),
+    }
+}
+
+/// The keys of the org's custom tags: call-data fields with these keys become call tags.
+pub(crate) async fn custom_tag_keys(
+    state: &AppState,
+    org_id: &str,
+) -> Result<Vec<String>, ApiError> {
+    Ok(state
+        .store
+        .list_custom_tags(org_id)
+        .await
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .map(|t| t.key)
+        .collect())
+}
+
+/// `POST /api/v1/calls`.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    auth: OrgAuth,
+    ApiJson(body): ApiJson<CreateCall>,
+) -> Result<Created<Value>, ApiError> {
+    let org = auth.org;
+    let now = state.clock.now();
+    let id = match body.call_log_id {
+        Some(id) if secrets::is_valid_call_log_id(&id) => id,
+        Some(_) => {
+            return Err(invalid(
+                "call_log_id",
+                "call_log_id must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'",
+            ));
+        }
+        None => secrets::new_id(),
+    };
+    let campaign = match &body.campaign_id {
+        Some(campaign_id) => Some(
+            state
+                .store
+                .get_campaign(&org.id, campaign_id)
+                .await
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| {
+                    invalid(
+                        "campaign_id",
+                        "no campaign with this id in your organization",
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let raw_caller = body.caller_id.unwrap_or_default();
+    let caller = phone::parse_caller_id(&raw_caller, &org.default_region);
+    let caller_e164 = match &caller {
+        phone::CallerId::Number(e164) => Some(e164.clone()),
+        _ => None,
+    };
+
+    // Precedence: explicit fields > RTB tags > call data (applied by the store).
+    let mut tags: Vec<(String, String)> = match body.rtb {
+        Some(rtb) => rtb_tags(&state, rtb).await?,
+        None => Vec::new(),
+    };
+    for (key, value) in &body.tags {
+        let key = moja_plugin_sdk::keys::normalize_key(key);
+        if key.is_empty() {
+            return Err(invalid(
+                "tags",
+                "tag keys need at least one letter or digit",
+            ));
+        }
+        let value = text_value(value);
+        match tags.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, existing)) => *existing = value,
+            None => tags.push((key, value)),
+        }
+    }
+    let attribution: Vec<(String, String)> = ATTRIBUTION_FIELDS
+        .iter()
+        .filter_map(|field| {
+            body.attribution
+                .get(*field)
+                .filter(|v| !v.is_null())
+                .map(|v| (field.to_string(), text_value(v)))
+        })
+        .collect();
+    if let Some(unknown) = body
+        .attribution
+        .keys()
+        .find(|k| !ATTRIBUTION_FIELDS.contains(&k.as_str()))
+    {
+        return Err(invalid(
+            "attribution",
+            format!(
+                "unknown attribution field {unknown:?}; known: {}",
+                ATTRIBUTION_FIELDS.join(", ")
+            ),
+        ));
+    }
+    let mut protected_keys: Vec<String> = tags.iter().map(|(k, _)| k.clone()).collect();
+    if body.state.is_some() {
+        protected_keys.push("state".into());
+    }
+    if body.zip.is_some() {
+        protected_keys.extend(["zip".into(), "zip_code".into()]);
+    }
+    let custom_tag_keys = custom_tag_keys(&state, &org.id).await?;
+    let currency = campaign
+        .as_ref()
+        .map(|c| c.currency.clone())
+        .unwrap_or_else(|| org.currency.clone());
+    let mut call = Call::ringing(&id, &org.id, now, &currency);
+    call.campaign_id = body.campaign_id;
+    call.call_sid = body.call_sid;
+    call.caller_id = caller.as_str().to_owned();
+    call.caller_e164 = caller_e164;
+    call.from_raw = raw_caller;
+    call.dialed_number = body.dialed_number;
+    call.publisher = body.publisher;
+    call.target = body.target;
+    call.buyer = body.buyer;
+    call.original_state = body.state.clone();
+    call.original_zip = body.zip.clone();
+    call.state = body.state;
+    call.zip = body.zip;
+    call.attribution = attribution;
+    call.tags = tags;
+    call.configured_buyer_revenue = campaign.as_ref().and_then(|c| c.buyer_revenue);
+    call.configured_publisher_payout = campaign.as_ref().and_then(|c| c.publisher_payout);
+    match state
+        .store
+        .create_call(NewCall {
+            call,
+            protected_keys,
+            custom_tag_keys,
+        })
+        .await
+    {
+        Ok(call) => Ok(Created(call_json(&call, now))),
+        Err(StoreError::Conflict(_)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "A call with this call_log_id already exists",
+        )
+        .with_field("call_log_id")),
+        Err(error) => Err(ApiError::internal(error)),
+    }
+}
+
+/// `GET /api/v1/calls/{id}`.
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    auth: OrgAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    match state
+        .store
+        .get_call(&auth.org.id, &id)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        CallLookup::Found(call) => Ok(Json(call_json(&call, state.clock.now()))),
+        _ => Err(ApiError::not_found("Call log not found")),
+    }
+}
+
+/// `GET /api/v1/calls` filters.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListCalls {
+    phone_number: Option<String>,
+    status: Option<String>,
+    campaign_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+fn time_param(field: &str, value: Option<String>) -> Result<Option<Timestamp>, ApiError> {
+    value
+        .map(|v| {
+            v.parse::<Timestamp>().map_err(|_| {
+                invalid(
+                    field,
+                    format!("{field} must be an RFC 3339 time like 2026-11-23T10:00:00Z"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// `GET /api/v1/calls`.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    auth: OrgAuth,
+    Query(query): Query<ListCalls>,
+) -> Result<Json<List<Value>>, ApiError> {
+    let phone_e164 = query
+        .phone_number
+        .map(|p| phone::parse_phone(&p, &auth.org.default_region))
+        .transpose()
+        .map_err(|e| invalid("phone_number", e.to_string()))?;
+    if let Some(status) = &query.status
+        && !["ringing", "connected", "completed", "failed"].contains(&status.as_str())
+    {
+        return Err(invalid(
+            "status",
+            "status must be ringing, connected, completed or failed",
+        ));
+    }
+    let filter = CallFilter {
+        phone_e164,
+        status: query.status,
+        campaign_id: query.campaign_id,
+        from: time_param("from", query.from)?,
+        to: time_param("to", query.to)?,
+        cursor: query.cursor,
+        limit: query.limit.unwrap_or(50),
+    };
+    let page = state
+        .store
+        .list_calls(&auth.org.id, filter)
+        .await
+        .map_err(ApiError::internal)?;
+    let now = state.clock.now();
+    Ok(Json(List {
+        items: page.items.iter().map(|c| call_json(c, now)).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// `GET /api/v1/calls/{id}/timeline`.
+pub(crate) async fn timeline(
+    State(state): State<AppState>,
+    auth: OrgAuth,
+    Path(id): Path<String>,
+) -> Result<Json<List<Value>>, ApiError> {
+    let entries = state
+        .store
+        .timeline(&auth.org.id, &id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("Call log not found"))?;
+    Ok(Json(List::all(
+        entries
+            .into_iter()
+            .map(|e| json!({"seq": e.seq, "at": format_time(e.at), "kind": e.kind, "details": e.details}))
+            .collect(),
+    )))
+}
+
+/// `POST /api/v1/calls/{id}/connected` body.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Connected {
+    target: Option<Party>,
+    buyer: Option<Party>,
+}
+
+/// `POST /api/v1/calls/{id}/hangup` body.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Hangup {
+    terminated_by: Option<String>,
+}
+
+/// `POST /api/v1/calls/{id}/failure` body.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Failure {
+    failure_reason: Option<String>,
+}
+
+async fn transition(
+    state: &AppState,
+    org_id: &str,
+    id: &str,
+    request: TransitionRequest,
+) -> Result<Json<Value>, ApiError> {
+    let now = state.clock.now();
+    match state
+        .store
+        .transition(org_id, id, request, now)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        TransitionResult::Done { call, events } => {
+            let mut body = call_json(&call, now);
+            body["events"] = json!(events);
+            Ok(Json(body))
+        }
+        TransitionResult::NotFound => Err(ApiError::not_found("Call log not found")),
+        TransitionResult::Invalid(message) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_transition",
+            message,
+        )),
+    }
+}
+
+/// `POST /api/v1/calls/{id}/connected`.
+pub(crate) async fn connected(
+    State(state): State<AppState>,
+    auth: OrgAuth,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    // The body is optional: the telephony side may post nothing.
+    let body: Connected = if body.iter().all(u8::is_ascii_whitespace) {
+        Connected::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()))?
+    };
+    transition(
+        &state,
+        &auth.org.id,
+        &id,
+        TransitionRequest::Connected {
+            target: body.target,
+            buyer: body.buyer,
+        },
+    )
+    .await
+}
+
+/// `POST /api/v1/calls/{id}/hangup`.
+pub(crate) async fn hangup(
+    State(state): State<AppState>,
+    auth: OrgAuth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Hangup>,
+) -> Result<Json<Value>, ApiError> {
+    let terminated_by = body.terminated_by.unwrap_or_else(|| "caller".into());
+    if !["caller", "target", "system"].contains(&terminated_by.as_str()) {
+        return Err(invalid(
+            "terminated_by",
+            "terminated_by must be caller, target or system",
+        ));
+    }
+    transition(
+        &state,
+        &auth.org.id,
+        &id,
+        TransitionRequest::Hangup { terminated_by },
+    )
+    .await
+}
+
+/// `POST /api/v1/calls/{id}/failure`.
+pub(crate) async fn failure(
+    State(state): State<AppState>,
+    auth: OrgAuth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Failure>,
+) -> Result<Json<Value>, ApiError> {
+    let reason = body.failure_reason.unwrap_or_else(|| "error".into());
+    if reason.trim().is_empty() || reason.len() > 64 {
+        return Err(invalid(
+            "failure_reason",
+            "failure_reason must be 1-64 characters (busy, no-answer, error, …)",
+        ));
+    }
+    transition(
+        &state,
+        &auth.org.id,
+        &id,
+        TransitionRequest::Failure { reason },
+    )
+    .await
+}

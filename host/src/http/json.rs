@@ -1,0 +1,80 @@
+//! JSON bodies in and out: a malformed body gets the API's error shape, not axum's text.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::ApiError;
+
+/// A JSON request body, or a 4xx in the API's error shape.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(match rejection {
+                JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Send a JSON body with `Content-Type: application/json`",
+                ),
+                JsonRejection::JsonDataError(e) => {
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", e.body_text())
+                }
+                JsonRejection::JsonSyntaxError(e) => {
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.body_text())
+                }
+                other => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", other.body_text()),
+            }),
+        }
+    }
+}
+
+/// A JSON response with a status.
+#[derive(Debug)]
+pub struct Created<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        (StatusCode::CREATED, axum::Json(self.0)).into_response()
+    }
+}
+
+/// `{"items": [...], "next_cursor": …}`.
+#[derive(Debug, Serialize)]
+pub struct List<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Where the next page starts.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> List<T> {
+    /// A list with no further page.
+    pub fn all(items: Vec<T>) -> Self {
+        Self {
+            items,
+            next_cursor: None,
+        }
+    }
+}
+
+/// `?cursor=&limit=` of list endpoints.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PageQuery {
+    /// Opaque cursor from `next_cursor`.
+    pub cursor: Option<String>,
+    /// Page size (default 50, at most 200).
+    pub limit: Option<usize>,
+}

@@ -1,0 +1,680 @@
+//! The public inbound endpoints (`/call-data`, `/update-revenue`, `/update-tags`,
+//! `/update-fields`, the older `/api/v1/webhooks/incoming/{id}/…` form) and request replay.
+//!
+//! Order of work (SPEC §7): auth → rate limit → body size → normalizer → mapper → one store
+//! transaction (idempotency, matching, changes, timeline, stored response, request log).
+//! Every request, accepted or refused, lands in the request log.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use moja_core::calls::{Change, FieldUpdates, TagOp};
+use moja_core::rate_limit::{Decision, Period, RateLimit, RateLimiter};
+use moja_core::{money, phone, secrets};
+use moja_store::{
+    InboundCallData, InboundResponse, InboundUpdate, IncomingWebhook, Org, RequestLogEntry,
+    Selector, WebhookKind,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::{ApiError, OrgAuth};
+use crate::app::AppState;
+use crate::plugins::{CallFailure, LoadedPlugin, PluginKey, PluginWorld, wit};
+
+/// Largest body accepted (413 above).
+pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
+/// Body bytes kept in the log for a request refused before auth succeeded.
+const UNAUTHENTICATED_LOG_BYTES: usize = 4 << 10;
+/// Most ids in a batch.
+const MAX_BATCH: usize = 50;
+
+/// A 400 carrying a plugin's refusal.
+pub(crate) fn plugin_refusal(error: &wit::PluginError) -> ApiError {
+    let code = match error.code {
+        wit::ErrorCode::MissingParameter => "missing_parameter",
+        wit::ErrorCode::InvalidParameter => "invalid_parameter",
+        wit::ErrorCode::InvalidJson => "invalid_json",
+        wit::ErrorCode::BatchRequiresPost => "batch_requires_post",
+        wit::ErrorCode::BatchTooLarge => "batch_too_large",
+        wit::ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+        wit::ErrorCode::InvalidTemplate => "invalid_template",
+    };
+    let status = if code == "unsupported_media_type" {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut api = ApiError::new(status, code, error.message.clone());
+    api.field = error.field.clone();
+    api
+}
+
+/// A 500 naming the plugin and the kind of failure: the tenant's plugin failed, not the platform.
+pub(crate) fn plugin_failure(failure: &CallFailure) -> ApiError {
+    tracing::warn!(error = %failure, kind = failure.kind(), "plugin call failed");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "plugin_failed",
+        failure.to_string(),
+    )
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", message).with_field(field)
+}
+
+/// A request as received, before any decision.
+struct Received {
+    request_id: String,
+    received_at: Timestamp,
+    started: Instant,
+    method: Method,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+}
+
+impl Received {
+    fn new(state: &AppState, method: Method, uri: &Uri, headers: &HeaderMap, body: Bytes) -> Self {
+        Self {
+            request_id: headers
+                .get(super::REQUEST_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .unwrap_or_else(secrets::new_id),
+            received_at: state.clock.now(),
+            started: Instant::now(),
+            method,
+            path: uri.path().to_owned(),
+            query: uri.query().unwrap_or_default().to_owned(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body,
+        }
+    }
+
+    fn query_pairs(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(self.query.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    /// The log entry, credentials redacted; `authenticated` decides how much body is kept.
+    fn log_entry(&self, org: Option<&Org>, webhook: Option<&IncomingWebhook>) -> RequestLogEntry {
+        let keep = if org.is_some() {
+            self.body.len()
+        } else {
+            self.body.len().min(UNAUTHENTICATED_LOG_BYTES)
+        };
+        RequestLogEntry {
+            id: self.request_id.clone(),
+            org_id: org.map(|o| o.id.clone()),
+            webhook_id: webhook.map(|w| w.id.clone()),
+            received_at: self.received_at,
+            method: self.method.to_string(),
+            path: self.path.clone(),
+            query: secrets::redact_query(&self.query),
+            headers: self
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    let secret = [
+                        "auth",
+                        "token",
+                        "secret",
+                        "key",
+                        "signature",
+                        "session",
+                        "cookie",
+                    ]
+                    .iter()
+                    .any(|word| k.contains(word));
+                    (
+                        k.clone(),
+                        if secret { "REDACTED".into() } else { v.clone() },
+                    )
+                })
+                .collect(),
+            body: self.body[..keep].to_vec(),
+            body_truncated: keep < self.body.len(),
+            status: 0,
+            response: Value::Null,
+            latency_us: self.started.elapsed().as_micros() as i64,
+            details: json!({}),
+        }
+    }
+
+    fn plugin_request(&self) -> wit::HttpRequest {
+        let content_type = self
+            .headers
+            .iter()
+            .find(|(k, _)| k == "content-type")
+            .map(|(_, v)| {
+                v.split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .filter(|v| !v.is_empty());
+        wit::HttpRequest {
+            method: self.method.to_string(),
+            path: self.path.clone(),
+            query: self
+                .query_pairs()
+                .into_iter()
+                .filter(|(k, _)| k != "moja_auth_key")
+                .collect(),
+            headers: self.headers.clone(),
+            body: self.body.to_vec(),
+            content_type,
+        }
+    }
+}
+
+/// Logs a refused request and answers it.
+async fn refuse(
+    state: &AppState,
+    received: &Received,
+    who: Option<(&IncomingWebhook, &Org)>,
+    error: ApiError,
+    extra_headers: Vec<(&'static str, String)>,
+) -> Response {
+    let mut entry = received.log_entry(who.map(|w| w.1), who.map(|w| w.0));
+    entry.status = error.status.as_u16();
+    entry.response = json!({"success": false, "error": error.message, "code": error.code});
+    entry.details = json!({"error_code": error.code});
+    entry.latency_us = received.started.elapsed().as_micros() as i64;
+    if let Err(log_error) = state.store.log_request(entry).await {
+        tracing::error!(error = %log_error, "could not log a refused request");
+    }
+    with_headers(error.into_response(), extra_headers)
+}
+
+fn with_headers(mut response: Response, headers: Vec<(&'static str, String)>) -> Response {
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(name_lower(name)), value);
+        }
+    }
+    response
+}
+
+fn name_lower(name: &'static str) -> &'static str {
+    match name {
+        "RateLimit-Limit" => "ratelimit-limit",
+        "RateLimit-Remaining" => "ratelimit-remaining",
+        "RateLimit-Reset" => "ratelimit-reset",
+        "Retry-After" => "retry-after",
+        other => other,
+    }
+}
+
+fn rate_limited(decision: &Decision, what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!(
+            "Rate limit of {} requests per {what} reached; retry in {} s",
+            decision.limit,
+            decision.retry_after_secs.unwrap_or(1)
+        ),
+    )
+}
+
+/// Handles one public request for a webhook of `kind` (`legacy`: the webhook id of the older
+/// path form).
+async fn handle(
+    state: AppState,
+    kind: WebhookKind,
+    legacy: Option<String>,
+    client: SocketAddr,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    // Read a little past the limit so an oversized body gets our 413, not a reset connection.
+    let body = axum::body::to_bytes(body, 4 * MAX_BODY_BYTES).await;
+    let too_large = body.is_err();
+    let received = Received::new(
+        &state,
+        parts.method,
+        &parts.uri,
+        &parts.headers,
+        body.unwrap_or_default(),
+    );
+    let key = received
+        .query_pairs()
+        .into_iter()
+        .find(|(k, _)| k == "moja_auth_key")
+        .map(|(_, v)| v);
+    let found = match &key {
+        Some(key) => match state.store.find_incoming_webhook(&secrets::hash(key)).await {
+            Ok(found) => found,
+            Err(error) => return ApiError::internal(error).into_response(),
+        },
+        None => None,
+    };
+    let Some((webhook, org)) = found
+        .filter(|(w, o)| w.enabled && !o.disabled && legacy.as_deref().is_none_or(|id| id == w.id))
+    else {
+        // A 401 never says whether a webhook exists; keyless traffic is limited per address.
+        let limit = RateLimit {
+            limit: state.settings.unauthenticated_rate_limit,
+            period: Period::Minute,
+        };
+        let decision =
+            state
+                .limiter
+                .check(&format!("ip:{}", client.ip()), limit, received.received_at);
+        let error = if decision.allowed {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Unauthorized: send the webhook's key as the moja_auth_key query parameter",
+            )
+        } else {
+            rate_limited(&decision, "minute from this address without a valid key")
+        };
+        let headers = if decision.allowed {
+            Vec::new()
+        } else {
+            decision.headers()
+        };
+        return refuse(&state, &received, None, error, headers).await;
+    };
+    let who = Some((&webhook, &org));
+    if webhook.kind != kind {
+        let error = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "wrong_endpoint",
+            format!(
+                "This key belongs to a {} webhook: send it to {}",
+                webhook.kind.as_str(),
+                webhook.kind.path()
+            ),
+        );
+        return refuse(&state, &received, who, error, Vec::new()).await;
+    }
+    let decision = state.limiter.check(
+        &format!("webhook:{}", webhook.id),
+        webhook.rate_limit,
+        received.received_at,
+    );
+    if !decision.allowed {
+        let error = rate_limited(&decision, webhook.rate_limit.period.as_str());
+        return refuse(&state, &received, who, error, decision.headers()).await;
+    }
+    if too_large || received.body.len() > MAX_BODY_BYTES {
+        let error = ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("The body is larger than the limit of {MAX_BODY_BYTES} bytes"),
+        );
+        return refuse(&state, &received, who, error, decision.headers()).await;
+    }
+    match run_pipeline(&state, &webhook, &org, &received, json!(null)).await {
+        Ok(response) => with_headers(inbound_response(response), decision.headers()),
+        Err(error) => refuse(&state, &received, who, error, decision.headers()).await,
+    }
+}
+
+fn inbound_response(response: InboundResponse) -> Response {
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
+    let mut http = (status, axum::Json(response.body)).into_response();
+    if response.replayed {
+        http.headers_mut().insert(
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderValue::from_static("true"),
+        );
+    }
+    http
+}
+
+fn plugin(
+    state: &AppState,
+    name: &str,
+    world: PluginWorld,
+) -> Result<std::sync::Arc<LoadedPlugin>, ApiError> {
+    state
+        .plugins
+        .get(&PluginKey::platform(name))
+        .filter(|p| p.world == world)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "plugin_unavailable",
+                format!("The webhook's {world} plugin {name:?} is not loaded"),
+            )
+        })
+}
+
+/// Normalizer → mapper → store, for an authenticated request (also used by replay).
+async fn run_pipeline(
+    state: &AppState,
+    webhook: &IncomingWebhook,
+    org: &Org,
+    received: &Received,
+    replay_of: Value,
+) -> Result<InboundResponse, ApiError> {
+    let request = received.plugin_request();
+    let normalizer = plugin(state, &webhook.normalizer, PluginWorld::Normalizer)?;
+    let mapper = plugin(state, &webhook.mapper, PluginWorld::Mapper)?;
+    let plugins = json!({
+        "normalizer": {"name": normalizer.key.name, "version": normalizer.version},
+        "mapper": {"name": mapper.key.name, "version": mapper.version},
+    });
+    let normalized = state
+        .plugins
+        .normalize(normalizer, request.clone(), webhook.plugin_config.clone())
+        .await
+        .map_err(|f| plugin_failure(&f))?;
+    let tags = normalized.value.map_err(|e| plugin_refusal(&e))?.tags;
+    let mapped = state
+        .plugins
+        .map(
+            mapper,
+            wit_kind(webhook.kind),
+            request,
+            tags,
+            webhook.plugin_config.clone(),
+        )
+        .await
+        .map_err(|f| plugin_failure(&f))?;
+    let command = mapped.value.map_err(|e| plugin_refusal(&e))?;
+
+    let mut log = received.log_entry(Some(org), Some(webhook));
+    let plugin_log = [normalized.output.log, mapped.output.log].concat();
+    log.details = json!({
+        "plugins": plugins,
+        "plugin_log": plugin_log,
+        "replay_of": replay_of,
+    });
+    log.latency_us = received.started.elapsed().as_micros() as i64;
+    let fingerprint_of = |parts: &Value| hex::encode(Sha256::digest(parts.to_string()));
+
+    let response = if webhook.kind == WebhookKind::CallData {
+        let raw_caller = command.caller_id.clone().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "missing_parameter",
+                "Missing caller_id parameter",
+            )
+            .with_field("caller_id")
+        })?;
+        let caller_e164 = phone::parse_phone(&raw_caller, &org.default_region)
+            .map_err(|e| invalid("caller_id", e.to_string()))?;
+        let custom_tag_keys = super::calls::custom_tag_keys(state, &org.id).await?;
+        let fingerprint = fingerprint_of(&json!({
+            "kind": "call_data", "caller": caller_e164, "fields": command.call_data,
+        }));
+        state
+            .store
+            .store_call_data(
+                InboundCallData {
+                    webhook: webhook.clone(),
+                    request_id: received.request_id.clone(),
+                    now: received.received_at,
+                    caller_e164,
+                    transaction_id: command.transaction_id.clone(),
+                    fingerprint,
+                    fields: command.call_data.clone(),
+                    custom_tag_keys,
+                },
+                log,
+            )
+            .await
+    } else {
+        let selector = selector(&command.calls, org)?;
+        let fields = field_updates(&command.fields)?;
+        let tag_ops: Vec<TagOp> = command
+            .tag_ops
+            .iter()
+            .map(|op| match op {
+                wit::TagOp::Add((k, v)) => TagOp::Add(k.clone(), v.clone()),
+                wit::TagOp::Remove(k) => TagOp::Remove(k.clone()),
+            })
+            .collect();
+        let fingerprint = fingerprint_of(&json!({
+            "kind": webhook.kind.as_str(),
+            "selector": selector,
+            "fields": fields,
+            "tags": tag_ops,
+        }));
+        state
+            .store
+            .apply_update(
+                InboundUpdate {
+                    webhook: webhook.clone(),
+                    request_id: received.request_id.clone(),
+                    now: received.received_at,
+                    selector,
+                    transaction_id: command.transaction_id.clone(),
+                    fingerprint,
+                    fields,
+                    tag_ops,
+                    ignored_fields: command.ignored_fields.clone(),
+                    plugins,
+                },
+                log,
+            )
+            .await
+    };
+    response.map_err(ApiError::internal)
+}
+
+fn wit_kind(kind: WebhookKind) -> wit::WebhookKind {
+    match kind {
+        WebhookKind::CallData => wit::WebhookKind::CallData,
+        WebhookKind::UpdateRevenue => wit::WebhookKind::UpdateRevenue,
+        WebhookKind::UpdateTags => wit::WebhookKind::UpdateTags,
+        WebhookKind::UpdateFields => wit::WebhookKind::UpdateFields,
+    }
+}
+
+fn selector(calls: &wit::CallSelector, org: &Org) -> Result<Selector, ApiError> {
+    match calls {
+        wit::CallSelector::CallLogId(id) => Ok(Selector::One(id.clone())),
+        wit::CallSelector::CallLogIds(ids) => {
+            let mut unique: Vec<String> = Vec::with_capacity(ids.len());
+            for id in ids {
+                if !unique.contains(id) {
+                    unique.push(id.clone());
+                }
+            }
+            if unique.is_empty() {
+                return Err(invalid("call_log_id", "call_log_id must hold 1 to 50 ids"));
+            }
+            if unique.len() > MAX_BATCH {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "batch_too_large",
+                    format!(
+                        "A batch holds at most {MAX_BATCH} call_log_ids; got {}",
+                        unique.len()
+                    ),
+                )
+                .with_field("call_log_id"));
+            }
+            Ok(Selector::Batch(unique))
+        }
+        wit::CallSelector::PhoneNumber(raw) => phone::parse_phone(raw, &org.default_region)
+            .map(Selector::Phone)
+            .map_err(|e| invalid("phone_number", e.to_string())),
+        wit::CallSelector::None => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_parameter",
+            "Either call_log_id or phone_number must be provided",
+        )),
+    }
+}
+
+fn change<T>(
+    value: &Option<Option<String>>,
+    parse: impl Fn(&str) -> Result<T, ApiError>,
+) -> Result<Change<T>, ApiError> {
+    Ok(match value {
+        None => Change::Absent,
+        Some(None) => Change::Null,
+        Some(Some(text)) => Change::Set(parse(text)?),
+    })
+}
+
+fn amount(field: &'static str) -> impl Fn(&str) -> Result<rust_decimal::Decimal, ApiError> {
+    move |text| money::parse_amount(text).map_err(|e| invalid(field, format!("{field}: {e}")))
+}
+
+fn field_updates(fields: &wit::FieldChanges) -> Result<FieldUpdates, ApiError> {
+    let text = |t: &str| Ok(t.to_owned());
+    Ok(FieldUpdates {
+        converted: fields.converted,
+        call_converted_at: change(&fields.call_converted_at, |t| {
+            t.parse::<Timestamp>().map_err(|_| {
+                invalid(
+                    "call_converted_at",
+                    "call_converted_at must be an RFC 3339 time like 2026-03-27T14:05:00Z, or null",
+                )
+            })
+        })?,
+        revenue_paid_out: change(&fields.revenue_paid_out, amount("revenue_paid_out"))?,
+        revenue_converts: fields.revenue_converts,
+        publisher_paid_out: change(&fields.publisher_paid_out, amount("publisher_paid_out"))?,
+        currency: fields
+            .currency
+            .as_deref()
+            .map(|c| {
+                money::normalize_currency(c).ok_or_else(|| {
+                    invalid("currency", "currency must be an ISO 4217 code like USD")
+                })
+            })
+            .transpose()?,
+        reason: change(&fields.reason, text)?,
+        no_payout_reason: change(&fields.no_payout_reason, text)?,
+        state: change(&fields.state, text)?,
+        zip: change(&fields.zip, text)?,
+    })
+}
+
+macro_rules! public_handler {
+    ($name:ident, $kind:expr) => {
+        /// A public inbound endpoint.
+        pub(crate) async fn $name(
+            State(state): State<AppState>,
+            ConnectInfo(client): ConnectInfo<SocketAddr>,
+            request: Request,
+        ) -> Response {
+            handle(state, $kind, None, client, request).await
+        }
+    };
+}
+
+public_handler!(call_data, WebhookKind::CallData);
+public_handler!(update_revenue, WebhookKind::UpdateRevenue);
+public_handler!(update_tags, WebhookKind::UpdateTags);
+public_handler!(update_fields, WebhookKind::UpdateFields);
+
+/// `POST /api/v1/webhooks/incoming/{id}/update-revenue` (the older "Revenue Postback" form).
+pub(crate) async fn legacy_update_revenue(
+    State(state): State<AppState>,
+    Path(webhook_id): Path<String>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    handle(
+        state,
+        WebhookKind::UpdateRevenue,
+        Some(webhook_id),
+        client,
+        request,
+    )
+    .await
+}
+
+/// `POST /api/v1/webhooks/incoming/{id}/update-tags` (the older "Revenue Postback" form).
+pub(crate) async fn legacy_update_tags(
+    State(state): State<AppState>,
+    Path(webhook_id): Path<String>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    handle(
+        state,
+        WebhookKind::UpdateTags,
+        Some(webhook_id),
+        client,
+        request,
+    )
+    .await
+}
+
+/// `POST /api/v1/webhooks/incoming/requests/{id}/replay`: runs a logged request again through
+/// its webhook's current plugins. The replay is a new request (new id, logged, `replay_of`).
+pub(crate) async fn replay(
+    State(state): State<AppState>,
+    auth: OrgAuth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let original = state
+        .store
+        .get_request(&auth.org.id, &id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("No logged request with this id"))?;
+    let webhook_id = original.webhook_id.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "This request never reached a webhook; there is nothing to replay",
+        )
+    })?;
+    let webhook = state
+        .store
+        .get_incoming_webhook(&auth.org.id, &webhook_id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "The request's webhook was deleted",
+            )
+        })?;
+    let method = Method::from_bytes(original.method.as_bytes()).unwrap_or(Method::POST);
+    let received = Received {
+        request_id: secrets::new_id(),
+        received_at: state.clock.now(),
+        started: Instant::now(),
+        method,
+        path: original.path.clone(),
+        query: original.query.clone(),
+        headers: original.headers.clone(),
+        body: Bytes::from(original.body.clone()),
+    };
+    let who = Some((&webhook, &auth.org));
+    match run_pipeline(&state, &webhook, &auth.org, &received, json!(original.id)).await {
+        Ok(response) => {
+            let mut http = inbound_response(response);
+            if let Ok(value) = HeaderValue::from_str(&received.request_id) {
+                http.headers_mut()
+                    .insert(HeaderName::from_static("x-replay-request-id"), value);
+            }
+            Ok(http)
+        }
+        Err(error) => Ok(refuse(&state, &received, who, error, Vec::new()).await),
+    }
+}
