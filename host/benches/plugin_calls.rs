@@ -35,7 +35,10 @@ fn postback_body() -> String {
             "opportunity_id": "OPP-551209",
             "owner": "west-team",
             "pipeline": "inbound-calls",
-            "notes": "Caller asked about dental and vision riders; follow up in 30 days for the annual review."
+            "notes": "Caller asked about dental and vision riders; follow up in 30 days for the annual review.",
+            "products": ["medicare_advantage", "dental_rider", "vision_rider"],
+            "agent": {"id": "AG-1182", "team": "west", "shift": "day", "site": "phoenix"},
+            "next_step": "send plan comparison PDF and schedule enrollment call"
         },
         "utm_source": "google_ads",
         "utm_campaign": "medicare_q4_brand",

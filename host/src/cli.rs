@@ -24,6 +24,7 @@ pub fn main() -> anyhow::Result<()> {
                 tokio::spawn(cancel_on_signal(shutdown.clone()));
                 crate::app::run(config, listener, shutdown).await
             }
+            Command::Simulate(config) => crate::simulate::run(config).await,
         }
     })
 }

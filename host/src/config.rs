@@ -22,6 +22,9 @@ pub struct Cli {
 pub enum Command {
     /// Runs the server.
     Serve(ServeConfig),
+    /// Plays the telephony side against a running server: calls arrive, connect, convert and
+    /// complete, so you can watch the platform work.
+    Simulate(crate::simulate::SimulateConfig),
 }
 
 /// SQLite durability (`MOJA_SQLITE_SYNC`).
@@ -155,18 +158,13 @@ impl ServeConfig {
             .to_owned()
     }
 
-    /// The defaults, as `serve` with no flags and no environment would have them.
+    /// The defaults, as `serve` with no flags would have them (environment variables apply).
     pub fn defaults() -> Self {
-        Cli::parse_from(["moja-webhooks", "serve"])
-            .command
-            .into_serve()
-    }
-}
-
-impl Command {
-    fn into_serve(self) -> ServeConfig {
-        match self {
-            Command::Serve(config) => config,
+        #[derive(Parser)]
+        struct ServeOnly {
+            #[command(flatten)]
+            config: ServeConfig,
         }
+        ServeOnly::parse_from(["moja-webhooks"]).config
     }
 }

@@ -11,4 +11,5 @@ pub mod http;
 pub mod maintenance;
 pub mod metrics;
 pub mod plugins;
+pub mod simulate;
 pub mod telemetry;

@@ -695,3 +695,67 @@ async fn replay_runs_a_logged_request_again() {
     assert_eq!(t.get_call("later").await["tags"], json!({"x": "1"}));
     t.server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_org_never_reads_or_changes_another_orgs_calls() {
+    let a = Tenant::start().await;
+    a.call(json!({"caller_id": "+13105559876", "call_log_id": "a-call"}))
+        .await;
+    let operator = a.server.bootstrap("MOJA_OPERATOR_TOKEN").await;
+    let created: Value = a
+        .server
+        .client
+        .post(a.server.url("/api/v1/orgs"))
+        .bearer_auth(&operator)
+        .json(&json!({"name": "Org B", "default_region": "US", "currency": "USD"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let b = Tenant {
+        server: a.server.clone_handle(),
+        key: created["api_key"].as_str().unwrap().to_owned(),
+        clock: a.clock.clone(),
+    };
+    // B's API key cannot read A's call or its timeline, nor move it.
+    for path in ["/api/v1/calls/a-call", "/api/v1/calls/a-call/timeline"] {
+        assert_eq!(b.admin(Method::GET, path, None).await.0, 404, "{path}");
+    }
+    let (status, _) = b
+        .admin(
+            Method::POST,
+            "/api/v1/calls/a-call/hangup",
+            Some(json!({"terminated_by": "caller"})),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (_, listed) = b.admin(Method::GET, "/api/v1/calls", None).await;
+    assert_eq!(listed["items"], json!([]));
+
+    // B's webhook cannot touch A's call: by id a 403, by phone nothing matches.
+    let (_, b_key) = b.webhook("update_revenue", json!({})).await;
+    let sent = b
+        .post_json(
+            "/update-revenue",
+            &b_key,
+            r#"{"call_log_id": "a-call", "revenue": "5"}"#,
+        )
+        .await;
+    assert_eq!(sent.status, 403);
+    assert_eq!(
+        sent.body["error"],
+        "Call log does not belong to your organization"
+    );
+    let sent = b
+        .post_json(
+            "/update-revenue",
+            &b_key,
+            r#"{"phone_number": "+13105559876", "revenue": "5"}"#,
+        )
+        .await;
+    assert_eq!(sent.status, 404);
+    assert_eq!(a.get_call("a-call").await["revenue_paid_out"], Value::Null);
+    a.server.stop().await;
+}

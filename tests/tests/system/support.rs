@@ -183,6 +183,19 @@ impl TestServer {
         .await
     }
 
+    /// A second handle on the same server (another client identity), which never stops it.
+    pub(crate) fn clone_handle(&self) -> Self {
+        Self {
+            base_url: self.base_url.clone(),
+            client: reqwest::Client::new(),
+            plugin_dir: self.plugin_dir.clone(),
+            data_dir: self.data_dir.clone(),
+            shutdown: CancellationToken::new(),
+            task: tokio::spawn(async { Ok(()) }),
+            _data: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
     /// Stops the server and checks it shut down cleanly.
     pub(crate) async fn stop(self) {
         self.shutdown.cancel();
