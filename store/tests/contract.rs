@@ -590,3 +590,51 @@ async fn sweeper_completes_stale_live_calls() {
         (CallStatus::Completed, Some("system"))
     );
 }
+
+#[tokio::test]
+async fn purge_drops_what_retention_and_validity_let_go() {
+    let f = sqlite().await;
+    let store = f.store.as_ref();
+    new_call(store, "a", "c1", "+13105559876", t(0)).await;
+    let hook = webhook(
+        "a",
+        "w",
+        WebhookKind::UpdateRevenue,
+        MatchPolicy::MostRecent,
+    );
+    let mut update = revenue_update(&hook, Selector::One("c1".into()), "r1");
+    update.transaction_id = Some("txn-old".into());
+    store.apply_update(update.clone(), log("r1")).await.unwrap();
+    let mut data_hook = webhook("a", "cd", WebhookKind::CallData, MatchPolicy::All);
+    data_hook.lookback_seconds = 60;
+    store
+        .store_call_data(
+            InboundCallData {
+                webhook: data_hook,
+                request_id: "cd1".into(),
+                now: t(100),
+                caller_e164: "+13105550000".into(),
+                transaction_id: None,
+                fingerprint: "fp".into(),
+                fields: vec![("lead_source".into(), "x".into())],
+                custom_tag_keys: vec![],
+            },
+            log("cd1"),
+        )
+        .await
+        .unwrap();
+
+    // Nothing is old enough yet.
+    assert_eq!(store.purge(t(0), t(0), t(100)).await.unwrap(), 0);
+    // Past retention: the idempotency record and both log entries go, and the call data expired.
+    let removed = store.purge(t(101), t(101), t(161)).await.unwrap();
+    assert_eq!(removed, 4);
+    assert!(store.get_request("a", "r1").await.unwrap().is_none());
+    // The id is free again, and the call itself is never purged.
+    let again = store.apply_update(update, log("r2")).await.unwrap();
+    assert!(!again.replayed);
+    assert!(matches!(
+        store.get_call("a", "c1").await.unwrap(),
+        CallLookup::Found(_)
+    ));
+}

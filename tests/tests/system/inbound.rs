@@ -759,3 +759,29 @@ async fn one_org_never_reads_or_changes_another_orgs_calls() {
     assert_eq!(a.get_call("a-call").await["revenue_paid_out"], Value::Null);
     a.server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyless_traffic_is_limited_per_client_address() {
+    let t = Tenant::start().await;
+    // The default allows 60 requests a minute from one address without a valid key.
+    for _ in 0..60 {
+        let sent = t
+            .post_json("/update-revenue", "mwk_wrong", r#"{"call_log_id": "x"}"#)
+            .await;
+        assert_eq!(sent.status, 401);
+    }
+    let sent = t
+        .post_json("/update-revenue", "mwk_wrong", r#"{"call_log_id": "x"}"#)
+        .await;
+    assert_eq!(
+        (sent.status, sent.body["code"].as_str()),
+        (429, Some("rate_limited"))
+    );
+    assert!(sent.headers.contains_key("retry-after"));
+    t.clock.advance(SignedDuration::from_secs(61));
+    let sent = t
+        .post_json("/update-revenue", "mwk_wrong", r#"{"call_log_id": "x"}"#)
+        .await;
+    assert_eq!(sent.status, 401);
+    t.server.stop().await;
+}
