@@ -379,23 +379,26 @@ async fn run_pipeline(
         "normalizer": {"name": normalizer.key.name, "version": normalizer.version},
         "mapper": {"name": mapper.key.name, "version": mapper.version},
     });
-    let normalized = state
+    let pipeline = state
         .plugins
-        .normalize(normalizer, request.clone(), webhook.plugin_config.clone())
-        .await
-        .map_err(|f| plugin_failure(&f))?;
-    let tags = normalized.value.map_err(|e| plugin_refusal(&e))?.tags;
-    let mapped = state
-        .plugins
-        .map(
+        .normalize_and_map(
+            normalizer,
             mapper,
             wit_kind(webhook.kind),
             request,
-            tags,
             webhook.plugin_config.clone(),
         )
         .await
         .map_err(|f| plugin_failure(&f))?;
+    let normalized = pipeline.normalized;
+    if let Err(error) = &normalized.value {
+        return Err(plugin_refusal(error));
+    }
+    let Some(mapped) = pipeline.mapped else {
+        return Err(ApiError::internal(
+            "the mapper did not run after a successful normalizer",
+        ));
+    };
     let command = mapped.value.map_err(|e| plugin_refusal(&e))?;
 
     let mut log = received.log_entry(Some(org), Some(webhook));

@@ -22,7 +22,9 @@ pub use capture::PluginOutput;
 pub use error::{CallFailure, LoadError};
 pub use limits::PluginLimits;
 pub use registry::{LoadFailureReport, PluginKey};
-pub use runtime::{LoadedPlugin, Pairs, PluginRuntime, PluginSource, PluginStatus, RuntimeStatus};
+pub use runtime::{
+    LoadedPlugin, NormalizeAndMap, Pairs, PluginRuntime, PluginSource, PluginStatus, RuntimeStatus,
+};
 pub use watch::PluginDirWatcher;
 pub use world::PluginWorld;
 

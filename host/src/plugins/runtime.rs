@@ -106,6 +106,16 @@ pub struct RuntimeStatus {
     pub failing: Vec<LoadFailureReport>,
 }
 
+/// What the inbound plugin pipeline produced: the normalizer's outcome and, when it produced tags,
+/// the mapper's.
+#[derive(Debug)]
+pub struct NormalizeAndMap {
+    /// The normalizer's call.
+    pub normalized: CallOutcome<Result<normalize_world::Normalized, types::PluginError>>,
+    /// The mapper's call, absent when the normalizer refused the request.
+    pub mapped: Option<CallOutcome<Result<map_world::Command, types::PluginError>>>,
+}
+
 /// Compiles, validates, registers and calls plugin components.
 pub struct PluginRuntime {
     engine: Engine,
@@ -393,6 +403,41 @@ impl PluginRuntime {
             })
             .await;
         record(&name, PluginWorld::Mapper, &outcome);
+        outcome
+    }
+
+    /// Runs a normalizer and then, when it produced tags, a mapper with them: one trip to the
+    /// blocking pool for the whole inbound plugin pipeline.
+    pub async fn normalize_and_map(
+        self: &Arc<Self>,
+        normalizer: Arc<LoadedPlugin>,
+        mapper: Arc<LoadedPlugin>,
+        kind: map_world::WebhookKind,
+        request: types::HttpRequest,
+        config: Vec<(String, String)>,
+    ) -> Result<NormalizeAndMap, CallFailure> {
+        let runtime = self.clone();
+        let (normalizer_name, mapper_name) = (normalizer.key.name.clone(), mapper.key.name.clone());
+        let outcome = self
+            .on_blocking_pool(normalizer_name.clone(), move || {
+                let normalized = runtime.normalize_blocking(&normalizer, &request, &config);
+                record(&normalizer.key.name, PluginWorld::Normalizer, &normalized);
+                let normalized = normalized?;
+                let mapped = match &normalized.value {
+                    Ok(tags) => {
+                        let mapped =
+                            runtime.map_blocking(&mapper, kind, &request, &tags.tags, &config);
+                        record(&mapper.key.name, PluginWorld::Mapper, &mapped);
+                        Some(mapped?)
+                    }
+                    Err(_) => None,
+                };
+                Ok(NormalizeAndMap { normalized, mapped })
+            })
+            .await;
+        if outcome.is_err() {
+            tracing::debug!(normalizer = %normalizer_name, mapper = %mapper_name, "inbound plugin pipeline failed");
+        }
         outcome
     }
 

@@ -3,6 +3,7 @@
 mod tx;
 mod writer;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -30,11 +31,22 @@ pub enum SyncMode {
     Full,
 }
 
+/// Webhooks by key hash, and a generation bumped by every invalidation: a lookup that read the
+/// database before a change committed must not re-insert what it read.
+#[derive(Debug, Default)]
+struct WebhookCache {
+    generation: u64,
+    entries: HashMap<String, (IncomingWebhook, Org)>,
+}
+
 /// The SQLite implementation of [`Store`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     writer: Writer,
     readers: Arc<ReaderPool>,
+    /// Webhooks (with their org) by key hash: every public request looks one up. Only this
+    /// process writes the database, so clearing on each webhook or org change keeps it exact.
+    webhooks_by_key: Arc<Mutex<WebhookCache>>,
 }
 
 #[derive(Debug)]
@@ -107,7 +119,54 @@ impl SqliteStore {
                 path: path.to_path_buf(),
                 idle: Mutex::new(Vec::new()),
             }),
+            webhooks_by_key: Arc::default(),
         })
+    }
+
+    async fn find_incoming_webhook_uncached(
+        &self,
+        key_hash: &str,
+    ) -> Result<Option<(IncomingWebhook, Org)>> {
+        let key_hash = key_hash.to_owned();
+        self.read(move |c| {
+            let webhook = c
+                .prepare_cached(&format!(
+                    "SELECT {WEBHOOK_COLUMNS} FROM incoming_webhooks
+                     WHERE key_hash = ?1 AND deleted_at IS NULL"
+                ))?
+                .query_row([key_hash], webhook_from)
+                .optional()?
+                .transpose()?;
+            let Some(webhook) = webhook else {
+                return Ok(None);
+            };
+            let org = c
+                .prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id = ?1"))?
+                .query_row([&webhook.org_id], org_row)
+                .optional()?
+                .map(org_from)
+                .transpose()?;
+            Ok(org.map(|org| (webhook, org)))
+        })
+        .await
+    }
+
+    fn webhook_cache(&self) -> std::sync::MutexGuard<'_, WebhookCache> {
+        self.webhooks_by_key
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs a write that may change what a key authenticates, then invalidates the cache.
+    async fn changing_webhooks<R>(
+        &self,
+        write: impl std::future::Future<Output = Result<R>>,
+    ) -> Result<R> {
+        let result = write.await;
+        let mut cache = self.webhook_cache();
+        cache.generation += 1;
+        cache.entries.clear();
+        result
     }
 
     async fn read<R, F>(&self, work: F) -> Result<R>
@@ -368,33 +427,31 @@ impl Store for SqliteStore {
 
     async fn set_org_disabled(&self, id: &str, disabled: bool) -> Result<Option<Org>> {
         let id = id.to_owned();
-        self.writer
-            .write(move |c| {
-                c.execute(
-                    "UPDATE orgs SET disabled = ?2 WHERE id = ?1",
-                    params![id, disabled],
-                )?;
-                c.prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id = ?1"))?
-                    .query_row([id], org_row)
-                    .optional()?
-                    .map(org_from)
-                    .transpose()
-            })
-            .await
+        self.changing_webhooks(self.writer.write(move |c| {
+            c.execute(
+                "UPDATE orgs SET disabled = ?2 WHERE id = ?1",
+                params![id, disabled],
+            )?;
+            c.prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id = ?1"))?
+                .query_row([id], org_row)
+                .optional()?
+                .map(org_from)
+                .transpose()
+        }))
+        .await
     }
 
     async fn rename_org(&self, id: &str, name: &str) -> Result<Option<Org>> {
         let (id, name) = (id.to_owned(), name.to_owned());
-        self.writer
-            .write(move |c| {
-                c.execute("UPDATE orgs SET name = ?2 WHERE id = ?1", params![id, name])?;
-                c.prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id = ?1"))?
-                    .query_row([id], org_row)
-                    .optional()?
-                    .map(org_from)
-                    .transpose()
-            })
-            .await
+        self.changing_webhooks(self.writer.write(move |c| {
+            c.execute("UPDATE orgs SET name = ?2 WHERE id = ?1", params![id, name])?;
+            c.prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id = ?1"))?
+                .query_row([id], org_row)
+                .optional()?
+                .map(org_from)
+                .transpose()
+        }))
+        .await
     }
 
     async fn create_api_key(&self, key: NewApiKey) -> Result<()> {
@@ -688,31 +745,30 @@ impl Store for SqliteStore {
     }
 
     async fn update_incoming_webhook(&self, webhook: IncomingWebhook) -> Result<bool> {
-        self.writer
-            .write(move |c| {
-                Ok(c.execute(
-                    "UPDATE incoming_webhooks SET name = ?3, campaign_ids = ?4, lookback_seconds = ?5,
+        self.changing_webhooks(self.writer.write(move |c| {
+            Ok(c.execute(
+                "UPDATE incoming_webhooks SET name = ?3, campaign_ids = ?4, lookback_seconds = ?5,
                        match_policy = ?6, rate_limit = ?7, rate_period = ?8, normalizer = ?9,
                        mapper = ?10, plugin_config = ?11, enabled = ?12, updated_at = ?13
                      WHERE org_id = ?1 AND id = ?2 AND deleted_at IS NULL",
-                    params![
-                        webhook.org_id,
-                        webhook.id,
-                        webhook.name,
-                        serde_json::to_string(&webhook.campaign_ids)?,
-                        webhook.lookback_seconds,
-                        webhook.match_policy.as_str(),
-                        webhook.rate_limit.limit,
-                        webhook.rate_limit.period.to_string(),
-                        webhook.normalizer,
-                        webhook.mapper,
-                        serde_json::to_string(&webhook.plugin_config)?,
-                        webhook.enabled,
-                        micros(webhook.updated_at),
-                    ],
-                )? == 1)
-            })
-            .await
+                params![
+                    webhook.org_id,
+                    webhook.id,
+                    webhook.name,
+                    serde_json::to_string(&webhook.campaign_ids)?,
+                    webhook.lookback_seconds,
+                    webhook.match_policy.as_str(),
+                    webhook.rate_limit.limit,
+                    webhook.rate_limit.period.to_string(),
+                    webhook.normalizer,
+                    webhook.mapper,
+                    serde_json::to_string(&webhook.plugin_config)?,
+                    webhook.enabled,
+                    micros(webhook.updated_at),
+                ],
+            )? == 1)
+        }))
+        .await
     }
 
     async fn rotate_incoming_webhook_key(
@@ -723,57 +779,48 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<bool> {
         let (org_id, id, key_hash) = (org_id.to_owned(), id.to_owned(), key_hash.to_owned());
-        self.writer
-            .write(move |c| {
-                Ok(c.execute(
-                    "UPDATE incoming_webhooks SET key_hash = ?3, updated_at = ?4
+        self.changing_webhooks(self.writer.write(move |c| {
+            Ok(c.execute(
+                "UPDATE incoming_webhooks SET key_hash = ?3, updated_at = ?4
                      WHERE org_id = ?1 AND id = ?2 AND deleted_at IS NULL",
-                    params![org_id, id, key_hash, micros(at)],
-                )? == 1)
-            })
-            .await
+                params![org_id, id, key_hash, micros(at)],
+            )? == 1)
+        }))
+        .await
     }
 
     async fn delete_incoming_webhook(&self, org_id: &str, id: &str, at: Timestamp) -> Result<bool> {
         let (org_id, id) = (org_id.to_owned(), id.to_owned());
-        self.writer
-            .write(move |c| {
-                // The key hash is replaced so the deleted webhook's key can never authenticate.
-                Ok(c.execute(
-                    "UPDATE incoming_webhooks SET deleted_at = ?3, key_hash = 'deleted:' || id
+        self.changing_webhooks(self.writer.write(move |c| {
+            // The key hash is replaced so the deleted webhook's key can never authenticate.
+            Ok(c.execute(
+                "UPDATE incoming_webhooks SET deleted_at = ?3, key_hash = 'deleted:' || id
                      WHERE org_id = ?1 AND id = ?2 AND deleted_at IS NULL",
-                    params![org_id, id, micros(at)],
-                )? == 1)
-            })
-            .await
+                params![org_id, id, micros(at)],
+            )? == 1)
+        }))
+        .await
     }
 
     async fn find_incoming_webhook(
         &self,
         key_hash: &str,
     ) -> Result<Option<(IncomingWebhook, Org)>> {
-        let key_hash = key_hash.to_owned();
-        self.read(move |c| {
-            let webhook = c
-                .prepare_cached(&format!(
-                    "SELECT {WEBHOOK_COLUMNS} FROM incoming_webhooks
-                     WHERE key_hash = ?1 AND deleted_at IS NULL"
-                ))?
-                .query_row([key_hash], webhook_from)
-                .optional()?
-                .transpose()?;
-            let Some(webhook) = webhook else {
-                return Ok(None);
-            };
-            let org = c
-                .prepare_cached(&format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id = ?1"))?
-                .query_row([&webhook.org_id], org_row)
-                .optional()?
-                .map(org_from)
-                .transpose()?;
-            Ok(org.map(|org| (webhook, org)))
-        })
-        .await
+        let generation = {
+            let cache = self.webhook_cache();
+            if let Some(found) = cache.entries.get(key_hash) {
+                return Ok(Some(found.clone()));
+            }
+            cache.generation
+        };
+        let found = self.find_incoming_webhook_uncached(key_hash).await?;
+        if let Some(found) = &found {
+            let mut cache = self.webhook_cache();
+            if cache.generation == generation {
+                cache.entries.insert(key_hash.to_owned(), found.clone());
+            }
+        }
+        Ok(found)
     }
 
     async fn create_call(&self, new: NewCall) -> Result<Call> {
