@@ -151,6 +151,16 @@ impl SqliteStore {
         .await
     }
 
+    /// Runs one statement on the writer; whether it changed exactly one row.
+    fn execute_one(
+        &self,
+        sql: &'static str,
+        params: Vec<Box<dyn rusqlite::ToSql + Send>>,
+    ) -> impl std::future::Future<Output = Result<bool>> + '_ {
+        self.writer
+            .write(move |c| Ok(c.execute(sql, rusqlite::params_from_iter(params.iter()))? == 1))
+    }
+
     fn webhook_cache(&self) -> std::sync::MutexGuard<'_, WebhookCache> {
         self.webhooks_by_key
             .lock()
@@ -347,6 +357,11 @@ fn request_from(row: &Row<'_>) -> rusqlite::Result<Result<RequestLogEntry>> {
     })())
 }
 
+/// A statement parameter that owns its value, so a write can move it to the writer thread.
+fn owned<T: rusqlite::ToSql + Send + 'static>(value: T) -> Box<dyn rusqlite::ToSql + Send> {
+    Box::new(value)
+}
+
 /// Cursors are the `(time, id)` of the last item of a page: `"<micros>:<id>"`.
 fn parse_cursor(cursor: Option<&str>) -> Option<(i64, String)> {
     let (time, id) = cursor?.split_once(':')?;
@@ -373,14 +388,11 @@ impl Store for SqliteStore {
 
     async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<bool> {
         let (key, value) = (key.to_owned(), value.to_owned());
-        self.writer
-            .write(move |c| {
-                Ok(c.execute(
-                    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-                    params![key, value],
-                )? == 1)
-            })
-            .await
+        self.execute_one(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            vec![owned(key), owned(value)],
+        )
+        .await
     }
 
     async fn create_org(&self, org: Org, key: NewApiKey) -> Result<()> {
@@ -482,13 +494,10 @@ impl Store for SqliteStore {
 
     async fn revoke_api_key(&self, org_id: &str, id: &str, at: Timestamp) -> Result<bool> {
         let (org_id, id) = (org_id.to_owned(), id.to_owned());
-        self.writer
-            .write(move |c| {
-                Ok(c.execute(
-                    "UPDATE api_keys SET revoked_at = ?3 WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL",
-                    params![org_id, id, micros(at)],
-                )? == 1)
-            })
+        self.execute_one(
+            "UPDATE api_keys SET revoked_at = ?3 WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL",
+            vec![owned(org_id), owned(id), owned(micros(at))],
+        )
             .await
     }
 
@@ -581,36 +590,30 @@ impl Store for SqliteStore {
     }
 
     async fn update_campaign(&self, campaign: Campaign) -> Result<bool> {
-        self.writer
-            .write(move |c| {
-                Ok(c.execute(
-                    "UPDATE campaigns SET name = ?3, conversion_min_duration_s = ?4, buyer_revenue = ?5,
+        self.execute_one(
+            "UPDATE campaigns SET name = ?3, conversion_min_duration_s = ?4, buyer_revenue = ?5,
                        publisher_payout = ?6, currency = ?7, updated_at = ?8
                      WHERE org_id = ?1 AND id = ?2 AND deleted_at IS NULL",
-                    params![
-                        campaign.org_id,
-                        campaign.id,
-                        campaign.name,
-                        campaign.conversion_min_duration_s,
-                        campaign.buyer_revenue.map(|d| d.to_string()),
-                        campaign.publisher_payout.map(|d| d.to_string()),
-                        campaign.currency,
-                        micros(campaign.updated_at),
-                    ],
-                )? == 1)
-            })
-            .await
+            vec![
+                owned(campaign.org_id),
+                owned(campaign.id),
+                owned(campaign.name),
+                owned(campaign.conversion_min_duration_s),
+                owned(campaign.buyer_revenue.map(|d| d.to_string())),
+                owned(campaign.publisher_payout.map(|d| d.to_string())),
+                owned(campaign.currency),
+                owned(micros(campaign.updated_at)),
+            ],
+        )
+        .await
     }
 
     async fn delete_campaign(&self, org_id: &str, id: &str, at: Timestamp) -> Result<bool> {
         let (org_id, id) = (org_id.to_owned(), id.to_owned());
-        self.writer
-            .write(move |c| {
-                Ok(c.execute(
-                    "UPDATE campaigns SET deleted_at = ?3 WHERE org_id = ?1 AND id = ?2 AND deleted_at IS NULL",
-                    params![org_id, id, micros(at)],
-                )? == 1)
-            })
+        self.execute_one(
+            "UPDATE campaigns SET deleted_at = ?3 WHERE org_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+            vec![owned(org_id), owned(id), owned(micros(at))],
+        )
             .await
     }
 
@@ -666,14 +669,11 @@ impl Store for SqliteStore {
 
     async fn delete_custom_tag(&self, org_id: &str, key: &str) -> Result<bool> {
         let (org_id, key) = (org_id.to_owned(), key.to_owned());
-        self.writer
-            .write(move |c| {
-                Ok(c.execute(
-                    "DELETE FROM custom_tags WHERE org_id = ?1 AND key = ?2",
-                    params![org_id, key],
-                )? == 1)
-            })
-            .await
+        self.execute_one(
+            "DELETE FROM custom_tags WHERE org_id = ?1 AND key = ?2",
+            vec![owned(org_id), owned(key)],
+        )
+        .await
     }
 
     async fn create_incoming_webhook(
@@ -778,27 +778,32 @@ impl Store for SqliteStore {
         key_hash: &str,
         at: Timestamp,
     ) -> Result<bool> {
-        let (org_id, id, key_hash) = (org_id.to_owned(), id.to_owned(), key_hash.to_owned());
-        self.changing_webhooks(self.writer.write(move |c| {
-            Ok(c.execute(
-                "UPDATE incoming_webhooks SET key_hash = ?3, updated_at = ?4
-                     WHERE org_id = ?1 AND id = ?2 AND deleted_at IS NULL",
-                params![org_id, id, key_hash, micros(at)],
-            )? == 1)
-        }))
+        let params = vec![
+            owned(org_id.to_owned()),
+            owned(id.to_owned()),
+            owned(key_hash.to_owned()),
+            owned(micros(at)),
+        ];
+        self.changing_webhooks(self.execute_one(
+            "UPDATE incoming_webhooks SET key_hash = ?3, updated_at = ?4
+             WHERE org_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+            params,
+        ))
         .await
     }
 
     async fn delete_incoming_webhook(&self, org_id: &str, id: &str, at: Timestamp) -> Result<bool> {
-        let (org_id, id) = (org_id.to_owned(), id.to_owned());
-        self.changing_webhooks(self.writer.write(move |c| {
-            // The key hash is replaced so the deleted webhook's key can never authenticate.
-            Ok(c.execute(
-                "UPDATE incoming_webhooks SET deleted_at = ?3, key_hash = 'deleted:' || id
-                     WHERE org_id = ?1 AND id = ?2 AND deleted_at IS NULL",
-                params![org_id, id, micros(at)],
-            )? == 1)
-        }))
+        let params = vec![
+            owned(org_id.to_owned()),
+            owned(id.to_owned()),
+            owned(micros(at)),
+        ];
+        // The key hash is replaced so the deleted webhook's key can never authenticate.
+        self.changing_webhooks(self.execute_one(
+            "UPDATE incoming_webhooks SET deleted_at = ?3, key_hash = 'deleted:' || id
+             WHERE org_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+            params,
+        ))
         .await
     }
 
