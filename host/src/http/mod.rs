@@ -125,5 +125,5 @@ fn public_routes() -> Router<AppState> {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::not_found("No such endpoint: see /openapi.json for the API")
+    ApiError::not_found("No such endpoint: the API is listed in the README and ARCHITECTURE.md")
 }
