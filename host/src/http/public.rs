@@ -586,44 +586,29 @@ macro_rules! public_handler {
     };
 }
 
+/// The older "Revenue Postback" form, `POST /api/v1/webhooks/incoming/{id}/…`: the key must
+/// belong to the webhook of the path.
+macro_rules! legacy_handler {
+    ($name:ident, $kind:expr) => {
+        /// An endpoint of the older path form.
+        pub(crate) async fn $name(
+            State(state): State<AppState>,
+            Path(webhook_id): Path<String>,
+            ConnectInfo(client): ConnectInfo<SocketAddr>,
+            request: Request,
+        ) -> Response {
+            handle(state, $kind, Some(webhook_id), client, request).await
+        }
+    };
+}
+
 public_handler!(call_data, WebhookKind::CallData);
 public_handler!(update_revenue, WebhookKind::UpdateRevenue);
 public_handler!(update_tags, WebhookKind::UpdateTags);
 public_handler!(update_fields, WebhookKind::UpdateFields);
 
-/// `POST /api/v1/webhooks/incoming/{id}/update-revenue` (the older "Revenue Postback" form).
-pub(crate) async fn legacy_update_revenue(
-    State(state): State<AppState>,
-    Path(webhook_id): Path<String>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    request: Request,
-) -> Response {
-    handle(
-        state,
-        WebhookKind::UpdateRevenue,
-        Some(webhook_id),
-        client,
-        request,
-    )
-    .await
-}
-
-/// `POST /api/v1/webhooks/incoming/{id}/update-tags` (the older "Revenue Postback" form).
-pub(crate) async fn legacy_update_tags(
-    State(state): State<AppState>,
-    Path(webhook_id): Path<String>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    request: Request,
-) -> Response {
-    handle(
-        state,
-        WebhookKind::UpdateTags,
-        Some(webhook_id),
-        client,
-        request,
-    )
-    .await
-}
+legacy_handler!(legacy_update_revenue, WebhookKind::UpdateRevenue);
+legacy_handler!(legacy_update_tags, WebhookKind::UpdateTags);
 
 /// `POST /api/v1/webhooks/incoming/requests/{id}/replay`: runs a logged request again through
 /// its webhook's current plugins. The replay is a new request (new id, logged, `replay_of`).
