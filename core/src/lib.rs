@@ -2,7 +2,10 @@
 
 pub mod calls;
 pub mod clock;
+pub mod events;
 pub mod money;
 pub mod phone;
 pub mod rate_limit;
+pub mod sealed;
 pub mod secrets;
+pub mod tags;
