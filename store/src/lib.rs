@@ -6,6 +6,8 @@
 
 mod model;
 pub mod ops;
+mod outbound;
+pub mod outbox;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -13,6 +15,7 @@ use jiff::Timestamp;
 use moja_core::calls::Call;
 
 pub use model::*;
+pub use outbound::*;
 pub use sqlite::{SqliteStore, SyncMode};
 
 /// A storage failure.
@@ -166,6 +169,45 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Page<RequestLogEntry>>;
     /// One logged request.
     async fn get_request(&self, org_id: &str, id: &str) -> Result<Option<RequestLogEntry>>;
+
+    /// Creates an outgoing webhook.
+    async fn create_outgoing_webhook(&self, webhook: OutgoingWebhook) -> Result<()>;
+    /// An org's outgoing webhooks.
+    async fn list_outgoing_webhooks(&self, org_id: &str) -> Result<Vec<OutgoingWebhook>>;
+    /// One outgoing webhook.
+    async fn get_outgoing_webhook(&self, org_id: &str, id: &str)
+    -> Result<Option<OutgoingWebhook>>;
+    /// Replaces an outgoing webhook's settings.
+    async fn update_outgoing_webhook(&self, webhook: OutgoingWebhook) -> Result<bool>;
+    /// Deletes an outgoing webhook: its pending deliveries fail, its log stays.
+    async fn delete_outgoing_webhook(&self, org_id: &str, id: &str, at: Timestamp) -> Result<bool>;
+
+    /// Claims due deliveries for one attempt each (see [`ClaimRequest`]).
+    async fn claim_deliveries(&self, claim: ClaimRequest) -> Result<Vec<ClaimedDelivery>>;
+    /// Records an attempt and moves its delivery on; a final outcome goes on the call's
+    /// timeline. All in one transaction.
+    async fn finish_attempt(&self, attempt: AttemptRecord, next: DeliveryNext) -> Result<()>;
+    /// Materializes scheduled events due at `now` (duration marks). Returns how many fired.
+    async fn fire_scheduled_events(&self, now: Timestamp, limit: usize) -> Result<usize>;
+    /// Releases the claims of attempts a previous run of this node left in hand (after a
+    /// crash), so they are retried at once instead of when their lease lapses.
+    async fn release_leases(&self) -> Result<u64>;
+    /// The queue at a glance.
+    async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats>;
+    /// Records a test send: a finished delivery without an event, and its attempt.
+    async fn record_test_attempt(&self, delivery: Delivery, attempt: AttemptRecord) -> Result<()>;
+    /// The outgoing request log, newest first.
+    async fn list_attempts(
+        &self,
+        org_id: &str,
+        filter: AttemptFilter,
+    ) -> Result<Page<AttemptRecord>>;
+    /// One attempt.
+    async fn get_attempt(&self, org_id: &str, id: &str) -> Result<Option<AttemptRecord>>;
+    /// One delivery.
+    async fn get_delivery(&self, org_id: &str, id: &str) -> Result<Option<Delivery>>;
+    /// Queues the delivery of an attempt again, due at `now`, with a fresh retry schedule.
+    async fn resend(&self, org_id: &str, attempt_id: &str, now: Timestamp) -> Result<Resend>;
 
     /// Deletes idempotency records, request log entries and expired call data older than the
     /// given times. Returns how many rows went.

@@ -4,11 +4,15 @@
 
 use jiff::{SignedDuration, Timestamp};
 use moja_core::calls::{self, Call, ConversionRule, FieldUpdates, InvalidTransition, Transition};
+use moja_core::events::EventType;
 use moja_core::money;
+use moja_core::tags::CampaignInfo;
 use serde_json::{Map, Value, json};
 
 use crate::Result;
 use crate::model::*;
+use crate::outbound::{Delivery, OutboundEvent};
+use crate::outbox;
 
 /// A call-data record as matching reads it: `(request id, fields in order)`.
 pub type CallDataFields = (String, Vec<(String, String)>);
@@ -79,6 +83,25 @@ pub trait Tx {
     fn campaign_rule(&mut self, org_id: &str, campaign_id: Option<&str>) -> Result<ConversionRule>;
     /// Writes a request log entry.
     fn insert_request_log(&mut self, entry: &RequestLogEntry) -> Result<()>;
+    /// The enabled webhooks of an org sent for `event`: `(id, campaign scope)`.
+    fn subscribers(&mut self, org_id: &str, event: EventType)
+    -> Result<Vec<(String, Vec<String>)>>;
+    /// What outbound tags need to know about a campaign.
+    fn campaign_info(&mut self, org_id: &str, campaign_id: &str) -> Result<Option<CampaignInfo>>;
+    /// Stores an event and its tag snapshot.
+    fn insert_event(&mut self, event: &OutboundEvent) -> Result<()>;
+    /// Queues a delivery.
+    fn insert_delivery(&mut self, delivery: &Delivery) -> Result<()>;
+    /// Schedules `event` of a call at `due_at` (once per call and event).
+    fn schedule_event(
+        &mut self,
+        org_id: &str,
+        call_id: &str,
+        event: EventType,
+        due_at: Timestamp,
+    ) -> Result<()>;
+    /// Cancels a call's scheduled events due after `after`.
+    fn cancel_scheduled_after(&mut self, call_id: &str, after: Timestamp) -> Result<()>;
 }
 
 fn error_body(code: &str, message: &str) -> Value {
@@ -283,10 +306,11 @@ pub fn apply_update(
             }),
         )?;
         if applied.became_converted && !live {
-            tx.append_timeline(
-                &call.id,
+            outbox::emit(
+                tx,
+                &call,
+                EventType::Converted,
                 update.now,
-                "call.converted",
                 &json!({"by": "webhook", "request_id": update.request_id}),
             )?;
         }
@@ -432,10 +456,11 @@ pub fn create_call(tx: &mut dyn Tx, new: &NewCall) -> Result<Call> {
         call.original_zip = call.zip.clone();
     }
     tx.insert_call(&call)?;
-    tx.append_timeline(
-        &call.id,
+    outbox::emit(
+        tx,
+        &call,
+        EventType::Incoming,
         call.started_at,
-        "call.incoming",
         &json!({"caller_id": call.caller_id, "campaign_id": call.campaign_id}),
     )?;
     if !applied_from.is_empty() {
@@ -492,6 +517,12 @@ pub fn transition(
         }
     }
     tx.update_call(&call)?;
+    match request {
+        TransitionRequest::Connected { .. } => outbox::schedule_marks(tx, &call, now)?,
+        // Marks due before the hang-up are still sent; later ones never happen.
+        TransitionRequest::Hangup { .. } => tx.cancel_scheduled_after(&call.id, now)?,
+        TransitionRequest::Failure { .. } => tx.cancel_scheduled_after(&call.id, now)?,
+    }
     for event in &events {
         let details = match *event {
             "call.connected" => json!({"target": call.target, "buyer": call.buyer}),
@@ -507,7 +538,13 @@ pub fn transition(
             "call.failure" => json!({"failure_reason": call.failure_reason}),
             _ => json!({}),
         };
-        tx.append_timeline(&call.id, now, event, &details)?;
+        match EventType::parse(event) {
+            Some(event) => outbox::emit(tx, &call, event, now, &details)?,
+            None => {
+                tx.append_timeline(&call.id, now, event, &details)?;
+                0
+            }
+        };
     }
     Ok(TransitionResult::Done {
         call: Box::new(call),

@@ -638,3 +638,271 @@ async fn purge_drops_what_retention_and_validity_let_go() {
         CallLookup::Found(_)
     ));
 }
+
+fn outgoing(id: &str, event: moja_core::events::EventType, campaigns: &[&str]) -> OutgoingWebhook {
+    OutgoingWebhook {
+        id: id.into(),
+        org_id: "a".into(),
+        name: format!("out {id}"),
+        event_type: event,
+        method: "POST".into(),
+        url: "https://example.com/hook".into(),
+        headers_sealed: "sealed".into(),
+        header_names: vec![],
+        body: r#"{"id": "[CALL_ID]"}"#.into(),
+        body_format: BodyFormat::Json,
+        campaign_ids: campaigns.iter().map(|c| c.to_string()).collect(),
+        renderer: "render-template".into(),
+        plugin_config: vec![],
+        enabled: true,
+        secret_sealed: None,
+        created_at: t(0),
+        updated_at: t(0),
+    }
+}
+
+async fn claim(store: &dyn Store, now: Timestamp, limit: usize) -> Vec<ClaimedDelivery> {
+    store
+        .claim_deliveries(ClaimRequest {
+            now,
+            lease_until: now + jiff::SignedDuration::from_secs(70),
+            limit,
+            per_webhook_limit: 2,
+            in_flight: Default::default(),
+            in_hand: Default::default(),
+        })
+        .await
+        .unwrap()
+}
+
+fn attempt_of(
+    claimed: &ClaimedDelivery,
+    at: Timestamp,
+    outcome: &str,
+    status: u16,
+) -> AttemptRecord {
+    AttemptRecord {
+        id: format!(
+            "att-{}-{}",
+            claimed.delivery.id,
+            claimed.delivery.attempts + 1
+        ),
+        org_id: claimed.delivery.org_id.clone(),
+        delivery_id: claimed.delivery.id.clone(),
+        webhook_id: claimed.webhook.id.clone(),
+        event_type: claimed.delivery.event_type,
+        call_id: claimed.delivery.call_id.clone(),
+        attempt: claimed.delivery.attempts + 1,
+        started_at: at,
+        request: json!({"method": "POST"}),
+        response_status: Some(status),
+        response_headers: vec![],
+        response_body: String::new(),
+        response_truncated: false,
+        latency_us: 1000,
+        error: None,
+        outcome: outcome.into(),
+        next_attempt_at: None,
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_queues_subscribed_events_in_the_changing_transaction() {
+    use moja_core::events::EventType;
+    let f = sqlite().await;
+    let store = f.store.as_ref();
+    store
+        .create_campaign(Campaign {
+            id: "camp-1".into(),
+            org_id: "a".into(),
+            name: "Solar".into(),
+            conversion_min_duration_s: Some(10),
+            buyer_revenue: Some(money::parse_amount("40").unwrap()),
+            publisher_payout: None,
+            currency: "USD".into(),
+            created_at: t(0),
+            updated_at: t(0),
+        })
+        .await
+        .unwrap();
+    for webhook in [
+        outgoing("in", EventType::Incoming, &[]),
+        outgoing("done-other", EventType::Completed, &["camp-2"]),
+        outgoing("done", EventType::Completed, &["camp-1"]),
+        outgoing("mark5", EventType::On5SecsMark, &[]),
+        outgoing("mark30", EventType::On30SecsMark, &[]),
+        OutgoingWebhook {
+            enabled: false,
+            ..outgoing("off", EventType::Incoming, &[])
+        },
+    ] {
+        store.create_outgoing_webhook(webhook).await.unwrap();
+    }
+
+    // An event nobody subscribes to queues nothing; one others subscribe to queues one each.
+    new_call(store, "a", "c1", "+13105550001", t(10)).await;
+    let claimed = claim(store, t(10), 10).await;
+    assert_eq!(claimed.len(), 1, "one enabled webhook for call.incoming");
+    let first = &claimed[0];
+    assert_eq!(first.webhook.id, "in");
+    assert_eq!(first.event.call_id.as_deref(), Some("c1"));
+    let tag = |name: &str| {
+        first
+            .event
+            .tags
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(tag("CALL_ID"), Some(Some("c1".into())));
+    assert_eq!(tag("CAMPAIGN_NAME"), Some(Some("Solar".into())));
+    assert_eq!(tag("CONVERTED"), Some(None), "not applicable on incoming");
+    assert!(claim(store, t(10), 10).await.is_empty(), "claimed: leased");
+
+    // A retry is due at its time, not before.
+    store
+        .finish_attempt(
+            attempt_of(first, t(11), "retrying", 503),
+            DeliveryNext::RetryAt(t(20)),
+        )
+        .await
+        .unwrap();
+    assert!(claim(store, t(15), 10).await.is_empty());
+    let again = claim(store, t(20), 10).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].delivery.attempts, 1);
+    assert_eq!(
+        again[0].delivery.id, first.delivery.id,
+        "the same delivery id"
+    );
+    store
+        .finish_attempt(
+            attempt_of(&again[0], t(21), "succeeded", 200),
+            DeliveryNext::Succeeded,
+        )
+        .await
+        .unwrap();
+    let timeline = store.timeline("a", "c1").await.unwrap().unwrap();
+    assert!(timeline.iter().any(|e| e.kind == "delivery.succeeded"));
+
+    // Marks: scheduled at connect for subscribed marks only; the hang-up cancels later ones,
+    // while one already due still fires.
+    let connected = TransitionRequest::Connected {
+        target: None,
+        buyer: None,
+    };
+    store
+        .transition("a", "c1", connected, t(100))
+        .await
+        .unwrap();
+    let hangup = TransitionRequest::Hangup {
+        terminated_by: "caller".into(),
+    };
+    store.transition("a", "c1", hangup, t(120)).await.unwrap();
+    let done = claim(store, t(120), 10).await;
+    assert_eq!(
+        done.iter()
+            .map(|d| d.webhook.id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["done"],
+        "call.completed to the webhook of its campaign only"
+    );
+    let done = &done[0];
+    let value = |name: &str| done.event.tags.iter().find(|(n, _)| n == name).cloned();
+    assert_eq!(
+        value("CONVERTED"),
+        Some(("CONVERTED".into(), Some("true".into())))
+    );
+    assert_eq!(
+        value("REVENUE_PAID_OUT"),
+        Some(("REVENUE_PAID_OUT".into(), Some("40.00".into())))
+    );
+    store
+        .finish_attempt(
+            attempt_of(done, t(121), "succeeded", 204),
+            DeliveryNext::Succeeded,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.fire_scheduled_events(t(104), 10).await.unwrap(), 0);
+    assert_eq!(store.fire_scheduled_events(t(500), 10).await.unwrap(), 1);
+    assert_eq!(store.fire_scheduled_events(t(500), 10).await.unwrap(), 0);
+    let marks = claim(store, t(500), 10).await;
+    assert_eq!(marks.len(), 1);
+    assert_eq!(marks[0].webhook.id, "mark5");
+    assert_eq!(marks[0].event.occurred_at, t(105));
+
+    // A failed delivery can be resent (same id, fresh schedule); a pending one cannot.
+    let failed = attempt_of(&marks[0], t(501), "failed", 410);
+    store
+        .finish_attempt(failed.clone(), DeliveryNext::Failed)
+        .await
+        .unwrap();
+    let log = store
+        .list_attempts(
+            "a",
+            AttemptFilter {
+                failed: true,
+                ..AttemptFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.items.len(), 2, "the 503 and the 410");
+    assert!(
+        store
+            .list_attempts("b", AttemptFilter::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    match store.resend("a", &failed.id, t(600)).await.unwrap() {
+        Resend::Queued(delivery) => {
+            assert_eq!(delivery.id, marks[0].delivery.id);
+            assert_eq!(delivery.state, DeliveryState::Pending);
+        }
+        other => panic!("expected a resend, got {other:?}"),
+    }
+    assert!(matches!(
+        store.resend("a", &failed.id, t(600)).await.unwrap(),
+        Resend::StillPending(_)
+    ));
+    assert_eq!(
+        store.resend("b", &failed.id, t(600)).await.unwrap(),
+        Resend::NotFound
+    );
+    let stats = store.queue_stats(t(700)).await.unwrap();
+    assert_eq!((stats.pending, stats.due), (1, 1), "the resend");
+
+    // The per-webhook bound, and claims released after a restart.
+    for i in 0..3 {
+        new_call(store, "a", &format!("n{i}"), "+13105550002", t(700)).await;
+    }
+    let bounded = claim(store, t(700), 10).await;
+    let to_in = bounded.iter().filter(|d| d.webhook.id == "in").count();
+    assert_eq!(to_in, 2, "at most two in hand per webhook");
+    assert!(
+        claim(store, t(700), 10)
+            .await
+            .iter()
+            .all(|d| d.webhook.id == "in")
+    );
+    assert!(store.release_leases().await.unwrap() >= 3);
+    assert!(!claim(store, t(700), 10).await.is_empty());
+
+    // Deleting a webhook fails its pending deliveries.
+    assert!(
+        store
+            .delete_outgoing_webhook("a", "in", t(800))
+            .await
+            .unwrap()
+    );
+    store.release_leases().await.unwrap();
+    assert!(
+        claim(store, t(800), 10)
+            .await
+            .iter()
+            .all(|d| d.webhook.id != "in")
+    );
+}

@@ -1,5 +1,6 @@
 //! The SQLite store: WAL mode, one group-committing writer thread, a small pool of readers.
 
+mod outbound;
 mod tx;
 mod writer;
 
@@ -16,9 +17,13 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use self::tx::{SqliteTx, call_from_json, decimal, micros, timestamp};
 use self::writer::Writer;
 use crate::model::*;
+use crate::outbound::*;
 use crate::{Result, Store, StoreError, ops};
 
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../../migrations/sqlite/0002_outbound.sql"),
+];
 const READERS: usize = 4;
 
 /// How hard SQLite syncs a commit to disk (`MOJA_SQLITE_SYNC`).
@@ -366,6 +371,33 @@ fn owned<T: rusqlite::ToSql + Send + 'static>(value: T) -> Box<dyn rusqlite::ToS
 fn parse_cursor(cursor: Option<&str>) -> Option<(i64, String)> {
     let (time, id) = cursor?.split_once(':')?;
     Some((time.parse().ok()?, id.to_owned()))
+}
+
+/// A page of at most `limit` items from `rows` (which read one more, to tell whether a next page
+/// exists), its cursor made of the last item's `(time, id)`.
+pub(crate) fn page_of<T>(
+    rows: impl Iterator<Item = Result<T>>,
+    limit: usize,
+    key: impl Fn(&T) -> (i64, String),
+) -> Result<Page<T>> {
+    let mut items: Vec<T> = Vec::new();
+    let mut more = false;
+    for row in rows {
+        if items.len() == limit {
+            more = true;
+            break;
+        }
+        items.push(row?);
+    }
+    let next_cursor = if more {
+        items.last().map(|item| {
+            let (time, id) = key(item);
+            format!("{time}:{id}")
+        })
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
 }
 
 fn page_limit(limit: usize) -> usize {
@@ -908,24 +940,10 @@ impl Store for SqliteStore {
                     ))
                 },
             )?;
-            let mut items: Vec<Call> = Vec::new();
-            let mut more = false;
-            for row in rows {
-                let (data, _, _) = row?;
-                if items.len() == limit {
-                    more = true;
-                    break;
-                }
-                items.push(call_from_json(&data)?);
-            }
-            let next_cursor = if more {
-                items
-                    .last()
-                    .map(|call| format!("{}:{}", micros(call.started_at), call.id))
-            } else {
-                None
-            };
-            Ok(Page { items, next_cursor })
+            let calls = rows.map(|row| call_from_json(&row?.0));
+            page_of(calls, limit, |call: &Call| {
+                (micros(call.started_at), call.id.clone())
+            })
         })
         .await
     }
@@ -1059,23 +1077,9 @@ impl Store for SqliteStore {
                 ],
                 request_from,
             )?;
-            let mut items: Vec<RequestLogEntry> = Vec::new();
-            let mut more = false;
-            for row in rows {
-                if items.len() == limit {
-                    more = true;
-                    break;
-                }
-                items.push(row??);
-            }
-            let next_cursor = if more {
-                items
-                    .last()
-                    .map(|e| format!("{}:{}", micros(e.received_at), e.id))
-            } else {
-                None
-            };
-            Ok(Page { items, next_cursor })
+            page_of(rows.map(|row| row?), limit, |e: &RequestLogEntry| {
+                (micros(e.received_at), e.id.clone())
+            })
         })
         .await
     }
@@ -1091,6 +1095,107 @@ impl Store for SqliteStore {
             .transpose()
         })
         .await
+    }
+
+    async fn create_outgoing_webhook(&self, webhook: OutgoingWebhook) -> Result<()> {
+        self.writer
+            .write(move |c| outbound::insert_webhook(c, &webhook))
+            .await
+    }
+
+    async fn list_outgoing_webhooks(&self, org_id: &str) -> Result<Vec<OutgoingWebhook>> {
+        let org_id = org_id.to_owned();
+        self.read(move |c| outbound::list_webhooks(c, &org_id))
+            .await
+    }
+
+    async fn get_outgoing_webhook(
+        &self,
+        org_id: &str,
+        id: &str,
+    ) -> Result<Option<OutgoingWebhook>> {
+        let (org_id, id) = (org_id.to_owned(), id.to_owned());
+        self.read(move |c| outbound::get_webhook(c, &org_id, &id))
+            .await
+    }
+
+    async fn update_outgoing_webhook(&self, webhook: OutgoingWebhook) -> Result<bool> {
+        self.writer
+            .write(move |c| outbound::update_webhook(c, &webhook))
+            .await
+    }
+
+    async fn delete_outgoing_webhook(&self, org_id: &str, id: &str, at: Timestamp) -> Result<bool> {
+        let (org_id, id) = (org_id.to_owned(), id.to_owned());
+        self.writer
+            .write(move |c| outbound::delete_webhook(c, &org_id, &id, at))
+            .await
+    }
+
+    async fn claim_deliveries(&self, claim: ClaimRequest) -> Result<Vec<ClaimedDelivery>> {
+        self.writer.write(move |c| outbound::claim(c, &claim)).await
+    }
+
+    async fn finish_attempt(&self, attempt: AttemptRecord, next: DeliveryNext) -> Result<()> {
+        self.writer
+            .write(move |c| outbound::finish(c, &attempt, next))
+            .await
+    }
+
+    async fn fire_scheduled_events(&self, now: Timestamp, limit: usize) -> Result<usize> {
+        self.writer
+            .write(move |c| outbound::fire_scheduled(c, now, limit))
+            .await
+    }
+
+    async fn release_leases(&self) -> Result<u64> {
+        self.writer.write(outbound::release_leases).await
+    }
+
+    async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats> {
+        self.read(move |c| outbound::queue_stats(c, now)).await
+    }
+
+    async fn record_test_attempt(&self, delivery: Delivery, attempt: AttemptRecord) -> Result<()> {
+        self.writer
+            .write(move |c| {
+                outbound::insert_delivery(c, &delivery)?;
+                outbound::insert_attempt(c, &attempt)
+            })
+            .await
+    }
+
+    async fn list_attempts(
+        &self,
+        org_id: &str,
+        filter: AttemptFilter,
+    ) -> Result<Page<AttemptRecord>> {
+        let org_id = org_id.to_owned();
+        self.read(move |c| {
+            let cursor =
+                parse_cursor(filter.cursor.as_deref()).unwrap_or((i64::MAX, String::new()));
+            outbound::list_attempts(c, &org_id, &filter, page_limit(filter.limit), cursor)
+        })
+        .await
+    }
+
+    async fn get_attempt(&self, org_id: &str, id: &str) -> Result<Option<AttemptRecord>> {
+        let (org_id, id) = (org_id.to_owned(), id.to_owned());
+        self.read(move |c| outbound::get_attempt(c, &org_id, &id))
+            .await
+    }
+
+    async fn get_delivery(&self, org_id: &str, id: &str) -> Result<Option<Delivery>> {
+        let (org_id, id) = (org_id.to_owned(), id.to_owned());
+        self.read(move |c| outbound::get_delivery(c, &org_id, &id))
+            .await
+    }
+
+    async fn resend(&self, org_id: &str, attempt_id: &str, now: Timestamp) -> Result<Resend> {
+        let (org_id, attempt_id) = (org_id.to_owned(), attempt_id.to_owned());
+        self.writer
+            .write(move |c| outbound::resend(c, &org_id, &attempt_id, now))
+            .await
     }
 
     async fn purge(
@@ -1111,6 +1216,7 @@ impl Store for SqliteStore {
                 )?;
                 removed +=
                     c.execute("DELETE FROM call_data WHERE expires_at < ?1", [micros(now)])?;
+                removed += outbound::purge(c, micros(requests_before))?;
                 Ok(removed as u64)
             })
             .await

@@ -6,8 +6,13 @@ use moja_core::calls::{Call, ConversionRule, FieldUpdates};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
+use moja_core::events::EventType;
+use moja_core::tags::CampaignInfo;
+
+use super::outbound;
 use crate::model::{InboundCallData, InboundResponse, RequestLogEntry};
 use crate::ops::{IdempotencyRecord, Tx};
+use crate::outbound::{Delivery, OutboundEvent};
 use crate::{Result, StoreError};
 
 /// Microseconds since the epoch, the stored form of a timestamp.
@@ -255,6 +260,40 @@ impl Tx for SqliteTx<'_> {
             buyer_revenue: revenue.as_deref().map(decimal).transpose()?,
             publisher_payout: payout.as_deref().map(decimal).transpose()?,
         })
+    }
+
+    fn subscribers(
+        &mut self,
+        org_id: &str,
+        event: EventType,
+    ) -> Result<Vec<(String, Vec<String>)>> {
+        outbound::subscribers(self.connection, org_id, event)
+    }
+
+    fn campaign_info(&mut self, org_id: &str, campaign_id: &str) -> Result<Option<CampaignInfo>> {
+        outbound::campaign_info(self.connection, org_id, campaign_id)
+    }
+
+    fn insert_event(&mut self, event: &OutboundEvent) -> Result<()> {
+        outbound::insert_event(self.connection, event)
+    }
+
+    fn insert_delivery(&mut self, delivery: &Delivery) -> Result<()> {
+        outbound::insert_delivery(self.connection, delivery)
+    }
+
+    fn schedule_event(
+        &mut self,
+        org_id: &str,
+        call_id: &str,
+        event: EventType,
+        due_at: Timestamp,
+    ) -> Result<()> {
+        outbound::schedule_event(self.connection, org_id, call_id, event, due_at)
+    }
+
+    fn cancel_scheduled_after(&mut self, call_id: &str, after: Timestamp) -> Result<()> {
+        outbound::cancel_scheduled_after(self.connection, call_id, after)
     }
 
     fn insert_request_log(&mut self, entry: &RequestLogEntry) -> Result<()> {
