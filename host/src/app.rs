@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ServeConfig, SqliteSync};
+use crate::outbound::{DeliverySettings, Dispatcher, Outbound};
 use crate::plugins::{PluginDirWatcher, PluginRuntime};
 
 /// Settings handlers need, fixed at start.
@@ -41,6 +42,8 @@ pub struct AppState {
     pub limiter: Arc<InMemoryRateLimiter>,
     /// Fixed settings.
     pub settings: Arc<Settings>,
+    /// Outbound delivery: client, sealing key, dispatcher wake-up.
+    pub outbound: Arc<Outbound>,
 }
 
 /// Serves `config` on `listener` until `shutdown` is cancelled, then finishes requests in flight.
@@ -90,6 +93,35 @@ pub async fn run_with_clock(
         None => None,
     };
 
+    let sealing = crate::outbound::load_or_create_sealing_key(
+        config.encryption_key.as_deref(),
+        &config.data_dir,
+    )?;
+    let client = moja_delivery::client::DeliveryClient::new(moja_delivery::client::ClientConfig {
+        allow_private_targets: config.allow_private_targets,
+        timeout: config.delivery_timeout,
+        response_body_cap: 20 * 1024,
+        user_agent: concat!("moja-webhooks/", env!("CARGO_PKG_VERSION")).to_owned(),
+    })
+    .context("building the delivery HTTP client")?;
+    if config.allow_private_targets {
+        tracing::warn!(
+            "MOJA_ALLOW_PRIVATE_TARGETS is on: outbound webhooks may reach internal addresses"
+        );
+    }
+    let outbound = Arc::new(Outbound {
+        client,
+        sealing,
+        settings: DeliverySettings {
+            concurrency: config.delivery_concurrency.max(1),
+            per_webhook_concurrency: config.delivery_concurrency_per_webhook.max(1),
+            timeout: config.delivery_timeout,
+            schedule: config.retry_schedule.clone(),
+            poll_interval: config.dispatch_interval,
+        },
+        wake: Arc::default(),
+    });
+
     let state = AppState {
         plugins,
         store,
@@ -102,8 +134,10 @@ pub async fn run_with_clock(
             max_call_duration: config.max_call_duration,
             unauthenticated_rate_limit: config.unauthenticated_rate_limit,
         }),
+        outbound,
     };
     let maintenance = tokio::spawn(crate::maintenance::run(state.clone(), shutdown.clone()));
+    let dispatcher = tokio::spawn(Dispatcher::run(state.clone(), shutdown.clone()));
     let app = crate::http::router(state);
     tracing::info!(address = %listener.local_addr()?, "listening");
     axum::serve(
@@ -115,6 +149,7 @@ pub async fn run_with_clock(
     .context("serving HTTP")?;
     shutdown.cancel();
     let _ = maintenance.await;
+    let _ = dispatcher.await;
     tracing::info!("shut down");
     Ok(())
 }

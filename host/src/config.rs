@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use moja_delivery::retry::RetrySchedule;
+
 use crate::plugins::PluginLimits;
 
 /// Moja Webhooks: a multi-tenant webhook platform for call tracking.
@@ -19,6 +21,10 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once at start; boxing would only complicate the clap derive"
+)]
 pub enum Command {
     /// Runs the server.
     Serve(ServeConfig),
@@ -93,6 +99,41 @@ pub struct ServeConfig {
     /// bundled plugin replaces it.
     #[arg(long, env = "MOJA_PLUGIN_DIR")]
     pub plugin_dir: Option<PathBuf>,
+
+    /// Key that encrypts outbound webhook secrets and header templates at rest: the standard
+    /// base64 of 32 random bytes. When absent, one is generated into `<data dir>/encryption.key`.
+    #[arg(long, env = "MOJA_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
+
+    /// Allow outbound deliveries to loopback, private and other internal addresses (for
+    /// self-hosted setups and tests; never on a shared server).
+    #[arg(long, env = "MOJA_ALLOW_PRIVATE_TARGETS")]
+    pub allow_private_targets: bool,
+
+    /// Timeout of one outbound delivery attempt.
+    #[arg(long, env = "MOJA_DELIVERY_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub delivery_timeout: Duration,
+
+    /// Delays between delivery attempts (±20 % jitter); after the last, the delivery fails.
+    #[arg(long, env = "MOJA_RETRY_SCHEDULE", default_value = "5s,30s,2m,10m,30m,1h,3h,6h", value_parser = RetrySchedule::parse)]
+    pub retry_schedule: RetrySchedule,
+
+    /// Delivery attempts in flight at once.
+    #[arg(long, env = "MOJA_DELIVERY_CONCURRENCY", default_value_t = 128)]
+    pub delivery_concurrency: usize,
+
+    /// Delivery attempts in flight at once to one webhook.
+    #[arg(
+        long,
+        env = "MOJA_DELIVERY_CONCURRENCY_PER_WEBHOOK",
+        default_value_t = 32
+    )]
+    pub delivery_concurrency_per_webhook: usize,
+
+    /// How often the dispatcher looks for due deliveries and duration marks when nothing
+    /// wakes it.
+    #[arg(long, env = "MOJA_DISPATCH_INTERVAL", default_value = "200ms", value_parser = humantime::parse_duration)]
+    pub dispatch_interval: Duration,
 
     /// Log format.
     #[arg(long, env = "MOJA_LOG_FORMAT", value_enum, default_value = "text")]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod http;
 pub mod maintenance;
 pub mod metrics;
+pub mod outbound;
 pub mod plugins;
 pub mod simulate;
 pub mod telemetry;

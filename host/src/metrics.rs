@@ -2,7 +2,10 @@
 //!
 //! Names: `moja_http_requests_total{route,method,status}`,
 //! `moja_http_request_duration_seconds{route,method}`,
-//! `moja_plugin_calls_total{plugin,world,outcome}`, `moja_plugin_call_duration_seconds{plugin,world}`.
+//! `moja_plugin_calls_total{plugin,world,outcome}`, `moja_plugin_call_duration_seconds{plugin,world}`,
+//! `moja_delivery_attempts_total{outcome}` (`succeeded`, `retrying`, `failed`),
+//! `moja_delivery_attempt_duration_seconds`, and, read from the store at each scrape,
+//! `moja_delivery_queue_depth`, `moja_delivery_queue_due` and `moja_delivery_oldest_due_seconds`.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -56,8 +59,42 @@ pub fn plugin_call(plugin: &str, world: &str, outcome: &str, seconds: f64) {
         .record(seconds);
 }
 
-/// `GET /metrics`.
-pub async fn render(State(_state): State<AppState>) -> impl IntoResponse {
+/// Records one delivery attempt.
+pub fn delivery_attempt(outcome: &str, seconds: f64) {
+    metrics::counter!("moja_delivery_attempts_total", "outcome" => outcome.to_owned()).increment(1);
+    metrics::histogram!("moja_delivery_attempt_duration_seconds").record(seconds);
+}
+
+/// Prometheus metrics.
+///
+/// Requests and latencies, plugin calls and failures, deliveries and the delivery queue, in the
+/// Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "health",
+    responses((
+        status = 200,
+        description = "The Prometheus text exposition format",
+        body = String,
+        content_type = "text/plain; version=0.0.4",
+    )),
+)]
+pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
+    let now = state.clock.now();
+    match state.store.queue_stats(now).await {
+        Ok(stats) => {
+            metrics::gauge!("moja_delivery_queue_depth").set(stats.pending as f64);
+            metrics::gauge!("moja_delivery_queue_due").set(stats.due as f64);
+            let oldest = stats
+                .oldest_due
+                .map(|t| now.duration_since(t).as_secs_f64().max(0.0))
+                .unwrap_or(0.0);
+            metrics::gauge!("moja_delivery_oldest_due_seconds").set(oldest);
+        }
+        Err(error) => tracing::warn!(%error, "reading the delivery queue for metrics"),
+    }
     (
         [("content-type", "text/plain; version=0.0.4")],
         handle().render(),

@@ -1,13 +1,16 @@
 //! The tenant and operator admin API routes (orgs, API keys, campaigns, custom tags, incoming
-//! webhooks, the incoming request log), and what their handlers share: reading bodies field by
+//! webhooks, the incoming request log, outgoing webhooks and their log, event types), and what their handlers share: reading bodies field by
 //! field (`input`) and turning store answers into 404s and 500s.
 
 mod api_keys;
 mod campaigns;
 mod custom_tags;
+mod event_types;
 mod incoming_webhooks;
 mod input;
 mod orgs;
+mod outgoing_requests;
+mod outgoing_webhooks;
 mod requests;
 
 use axum::Router;
@@ -17,6 +20,7 @@ use moja_store::StoreError;
 
 use super::ApiError;
 use crate::app::AppState;
+use crate::plugins::{PluginKey, PluginWorld};
 
 /// What admin handlers answer.
 type ApiResult<T> = Result<T, ApiError>;
@@ -31,7 +35,41 @@ pub(crate) fn routes() -> Router<AppState> {
         // The request log's static `/requests` segment wins over the webhooks' `{id}` in matchit.
         .merge(requests::routes())
         .merge(incoming_webhooks::routes())
+        .merge(event_types::routes())
+        // As above: `/outgoing/requests` before `/outgoing/{id}`.
+        .merge(outgoing_requests::routes())
+        .merge(outgoing_webhooks::routes())
 }
+
+/// The admin routes' part of `/openapi.json`: each handler listed here carries `#[utoipa::path]`
+/// (a new admin handler gets one and is listed here too).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    orgs::create,
+    orgs::list,
+    orgs::show,
+    orgs::update,
+    api_keys::create,
+    api_keys::list,
+    api_keys::revoke,
+    campaigns::create,
+    campaigns::list,
+    campaigns::show,
+    campaigns::update,
+    campaigns::remove,
+    custom_tags::create,
+    custom_tags::list,
+    custom_tags::remove,
+    incoming_webhooks::create,
+    incoming_webhooks::list,
+    incoming_webhooks::show,
+    incoming_webhooks::update,
+    incoming_webhooks::rotate,
+    incoming_webhooks::remove,
+    requests::list,
+    requests::show,
+))]
+pub(crate) struct AdminApi;
 
 /// Now, at the store's precision (microseconds), so that what a write answers equals what a
 /// later read returns.
@@ -58,5 +96,64 @@ fn deleted(done: Result<bool, StoreError>, what: &str) -> ApiResult<StatusCode> 
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("{what} not found")))
+    }
+}
+
+/// The most campaigns one webhook may be scoped to.
+const MAX_CAMPAIGNS: usize = 100;
+
+/// `campaign_ids` of a webhook body, deduplicated in order; each must be a campaign of the org.
+async fn campaign_scope(
+    state: &AppState,
+    org_id: &str,
+    body: &input::Body,
+) -> ApiResult<Option<Vec<String>>> {
+    let Some(ids) = body.strings("campaign_ids")? else {
+        return Ok(None);
+    };
+    if ids.len() > MAX_CAMPAIGNS {
+        return Err(body.invalid(
+            "campaign_ids",
+            &format!("at most {MAX_CAMPAIGNS} campaigns"),
+        ));
+    }
+    let known = state
+        .store
+        .list_campaigns(org_id)
+        .await
+        .map_err(store_failed)?;
+    let mut unique: Vec<String> = Vec::with_capacity(ids.len());
+    for (i, id) in ids.into_iter().enumerate() {
+        if !known.iter().any(|c| c.id == id) {
+            // The id is not echoed: it may be anything, of any length.
+            return Err(body.invalid(
+                "campaign_ids",
+                &format!("campaign_ids[{i}] is not a campaign of this organization"),
+            ));
+        }
+        if !unique.contains(&id) {
+            unique.push(id);
+        }
+    }
+    Ok(Some(unique))
+}
+
+/// A plugin name, which must name a loaded plugin of `world`.
+fn plugin(
+    state: &AppState,
+    body: &input::Body,
+    field: &str,
+    world: PluginWorld,
+) -> ApiResult<Option<String>> {
+    let Some(name) = body.string(field)? else {
+        return Ok(None);
+    };
+    match state.plugins.get(&PluginKey::platform(&name)) {
+        Some(loaded) if loaded.world == world => Ok(Some(name)),
+        Some(loaded) => Err(body.invalid(
+            field,
+            &format!("plugin {name:?} is a {}, not a {world}", loaded.world),
+        )),
+        None => Err(body.invalid(field, &format!("no plugin named {name:?} is loaded"))),
     }
 }

@@ -1,6 +1,8 @@
 //! `/api/v1/calls`: the telephony side reports calls (create, connected, hangup, failure) and
 //! tenants read them (get, list, timeline). SPEC §5.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -15,6 +17,8 @@ use moja_store::{
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::error::ErrorBody;
+use super::openapi::ResponseAmount;
 use super::{ApiError, ApiJson, Created, List, OrgAuth};
 use crate::app::AppState;
 use crate::plugins::{PluginKey, standard, wit};
@@ -41,18 +45,28 @@ const ATTRIBUTION_FIELDS: [&str; 17] = [
 ];
 
 /// The raw RTB request of a call, normalized into tags by the org's normalizer.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct RtbRequest {
+    /// The request's method.
     #[serde(default = "default_method")]
+    #[schema(default = "POST")]
     method: String,
+    /// The request's path.
     #[serde(default)]
     path: String,
+    /// Query pairs `[name, value]`, in order (`moja_auth_key` is dropped).
     #[serde(default)]
+    #[schema(value_type = Vec<Vec<String>>)]
     query: Vec<(String, String)>,
+    /// Header pairs `[name, value]`, in order.
     #[serde(default)]
+    #[schema(value_type = Vec<Vec<String>>)]
     headers: Vec<(String, String)>,
+    /// The body as text; give this or `body_base64`, not both.
     body: Option<String>,
+    /// The body as standard base64.
     body_base64: Option<String>,
+    /// The body's content type (`application/json`).
     content_type: Option<String>,
 }
 
@@ -60,26 +74,42 @@ fn default_method() -> String {
     "POST".into()
 }
 
-/// `POST /api/v1/calls`.
-#[derive(Debug, Deserialize)]
+/// `POST /api/v1/calls`: a new inbound call. Unknown fields are refused.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateCall {
+    /// The caller's number, parsed with the org's default region and stored as E.164 when
+    /// possible; `anonymous`, `restricted` or empty are kept as such.
     caller_id: Option<String>,
+    /// The dialed tracking number.
     dialed_number: Option<String>,
+    /// A campaign of the org: its currency and configured amounts apply.
     campaign_id: Option<String>,
+    /// The telephony's own id, `[A-Za-z0-9_-]{1,64}`, unique; otherwise a UUIDv7 is made.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     call_log_id: Option<String>,
+    /// The telephony's session id.
     call_sid: Option<String>,
     #[serde(default)]
+    #[schema(value_type = CallParty)]
     publisher: Party,
     #[serde(default)]
+    #[schema(value_type = CallParty)]
     target: Party,
     #[serde(default)]
+    #[schema(value_type = CallParty)]
     buyer: Party,
+    /// State.
     state: Option<String>,
+    /// ZIP code.
     zip: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Attribution)]
     attribution: Map<String, Value>,
+    /// Tags; keys are normalized (`Lead Type` → `lead_type`), values kept as text. They win over
+    /// RTB tags and call data.
     #[serde(default)]
+    #[schema(value_type = HashMap<String, String>)]
     tags: Map<String, Value>,
     rtb: Option<RtbRequest>,
 }
@@ -208,7 +238,25 @@ pub(crate) async fn custom_tag_keys(
         .collect())
 }
 
-/// `POST /api/v1/calls`.
+/// A new inbound call.
+///
+/// Status `ringing`; `call.incoming` fires. The RTB request, if given, goes through the org's normalizer first; matching call data
+/// received within its webhook's lookback is applied. Precedence: explicit fields > RTB tags >
+/// call data.
+#[utoipa::path(
+    post,
+    path = "/api/v1/calls",
+    operation_id = "create_call",
+    tag = "calls",
+    request_body = CreateCall,
+    security(("org_api_key" = [])),
+    responses(
+        (status = 201, description = "The call, its tags including applied call data", body = CallView),
+        (status = 400, description = "A field is invalid (`field` names it), the body is not JSON, or the normalizer refused `rtb`", body = ErrorBody),
+        (status = 409, description = "A call with this `call_log_id` already exists (`conflict`)", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
+    ),
+)]
 pub(crate) async fn create(
     State(state): State<AppState>,
     auth: OrgAuth,
@@ -329,7 +377,10 @@ pub(crate) async fn create(
         })
         .await
     {
-        Ok(call) => Ok(Created(call_json(&call, now))),
+        Ok(call) => {
+            state.outbound.wake();
+            Ok(Created(call_json(&call, now)))
+        }
         Err(StoreError::Conflict(_)) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "conflict",
@@ -340,7 +391,22 @@ pub(crate) async fn create(
     }
 }
 
-/// `GET /api/v1/calls/{id}`.
+/// The call log id of the path.
+const CALL_ID: &str = "The call log id (case-sensitive)";
+
+/// One call of the org.
+#[utoipa::path(
+    get,
+    path = "/api/v1/calls/{id}",
+    operation_id = "get_call",
+    tag = "calls",
+    params(("id" = String, Path, description = CALL_ID)),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "The call", body = CallView),
+        (status = 404, description = "No such call in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 pub(crate) async fn get(
     State(state): State<AppState>,
     auth: OrgAuth,
@@ -358,14 +424,24 @@ pub(crate) async fn get(
 }
 
 /// `GET /api/v1/calls` filters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListCalls {
+    /// Calls from this number (parsed like caller ids, compared as E.164).
     phone_number: Option<String>,
+    /// `ringing`, `connected`, `completed` or `failed`.
     status: Option<String>,
+    /// Calls of this campaign.
     campaign_id: Option<String>,
+    /// Calls started at or after this RFC 3339 time.
+    #[param(format = DateTime)]
     from: Option<String>,
+    /// Calls started before this RFC 3339 time.
+    #[param(format = DateTime)]
     to: Option<String>,
+    /// Opaque cursor from `next_cursor`.
     cursor: Option<String>,
+    /// Page size (default 50).
     limit: Option<usize>,
 }
 
@@ -382,7 +458,19 @@ fn time_param(field: &str, value: Option<String>) -> Result<Option<Timestamp>, A
         .transpose()
 }
 
-/// `GET /api/v1/calls`.
+/// The org's calls, newest first, filtered and paged by cursor.
+#[utoipa::path(
+    get,
+    path = "/api/v1/calls",
+    operation_id = "list_calls",
+    tag = "calls",
+    params(ListCalls),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "A page of calls", body = List<CallView>),
+        (status = 400, description = "A filter is invalid (`field` names it)", body = ErrorBody),
+    ),
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     auth: OrgAuth,
@@ -422,7 +510,22 @@ pub(crate) async fn list(
     }))
 }
 
-/// `GET /api/v1/calls/{id}/timeline`.
+/// A call's timeline.
+///
+/// Everything that happened to the call, in order: lifecycle events, webhook actions (what
+/// changed from what to what), deliveries.
+#[utoipa::path(
+    get,
+    path = "/api/v1/calls/{id}/timeline",
+    operation_id = "call_timeline",
+    tag = "calls",
+    params(("id" = String, Path, description = CALL_ID)),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "The timeline, oldest first", body = List<TimelineEntryView>),
+        (status = 404, description = "No such call in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 pub(crate) async fn timeline(
     State(state): State<AppState>,
     auth: OrgAuth,
@@ -442,22 +545,28 @@ pub(crate) async fn timeline(
     )))
 }
 
-/// `POST /api/v1/calls/{id}/connected` body.
-#[derive(Debug, Default, Deserialize)]
+/// `POST /api/v1/calls/{id}/connected` body (optional).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Connected {
+    /// The target that answered.
+    #[schema(value_type = Option<CallParty>)]
     target: Option<Party>,
+    /// The buyer.
+    #[schema(value_type = Option<CallParty>)]
     buyer: Option<Party>,
 }
 
 /// `POST /api/v1/calls/{id}/hangup` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Hangup {
+    /// `caller` (default), `target` or `system`.
     terminated_by: Option<String>,
 }
 
 /// `POST /api/v1/calls/{id}/failure` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Failure {
+    /// `busy`, `no-answer`, `error` (default), … (1–64 characters).
     failure_reason: Option<String>,
 }
 
@@ -475,6 +584,9 @@ async fn transition(
         .map_err(ApiError::internal)?
     {
         TransitionResult::Done { call, events } => {
+            if !events.is_empty() {
+                state.outbound.wake();
+            }
             let mut body = call_json(&call, now);
             body["events"] = json!(events);
             Ok(Json(body))
@@ -488,7 +600,25 @@ async fn transition(
     }
 }
 
-/// `POST /api/v1/calls/{id}/connected`.
+/// The call was answered.
+///
+/// Status `connected`; `call.connected` fires and the duration marks (5, 15, 30, 45, 60 s) are
+/// scheduled. A repeated transition answers 200 and fires nothing new.
+#[utoipa::path(
+    post,
+    path = "/api/v1/calls/{id}/connected",
+    operation_id = "call_connected",
+    tag = "calls",
+    params(("id" = String, Path, description = CALL_ID)),
+    request_body(content = Option<Connected>, description = "Optional: an empty body is accepted"),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "The call and the events fired", body = TransitionView),
+        (status = 400, description = "The body is not valid JSON (`invalid_json`)", body = ErrorBody),
+        (status = 404, description = "No such call in the org (`not_found`)", body = ErrorBody),
+        (status = 409, description = "Impossible from the call's status (`invalid_transition`)", body = ErrorBody),
+    ),
+)]
 pub(crate) async fn connected(
     State(state): State<AppState>,
     auth: OrgAuth,
@@ -514,7 +644,27 @@ pub(crate) async fn connected(
     .await
 }
 
-/// `POST /api/v1/calls/{id}/hangup`.
+/// The call ended.
+///
+/// `call.hangup` fires, then post-call processing (conversion rule, queued updates), then
+/// `call.converted` if the call converted, and `call.completed`. A repeated transition answers
+/// 200 and fires nothing new.
+#[utoipa::path(
+    post,
+    path = "/api/v1/calls/{id}/hangup",
+    operation_id = "call_hangup",
+    tag = "calls",
+    params(("id" = String, Path, description = CALL_ID)),
+    request_body = Hangup,
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "The completed call and the events fired", body = TransitionView),
+        (status = 400, description = "A field is invalid (`field` names it)", body = ErrorBody),
+        (status = 404, description = "No such call in the org (`not_found`)", body = ErrorBody),
+        (status = 409, description = "Impossible from the call's status (`invalid_transition`)", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
+    ),
+)]
 pub(crate) async fn hangup(
     State(state): State<AppState>,
     auth: OrgAuth,
@@ -537,7 +687,25 @@ pub(crate) async fn hangup(
     .await
 }
 
-/// `POST /api/v1/calls/{id}/failure`.
+/// The call could not be connected.
+///
+/// Status `failed`; `call.failure` fires. A repeated transition answers 200 and fires nothing new.
+#[utoipa::path(
+    post,
+    path = "/api/v1/calls/{id}/failure",
+    operation_id = "call_failure",
+    tag = "calls",
+    params(("id" = String, Path, description = CALL_ID)),
+    request_body = Failure,
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "The failed call and the events fired", body = TransitionView),
+        (status = 400, description = "A field is invalid (`field` names it)", body = ErrorBody),
+        (status = 404, description = "No such call in the org (`not_found`)", body = ErrorBody),
+        (status = 409, description = "Impossible from the call's status (`invalid_transition`)", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
+    ),
+)]
 pub(crate) async fn failure(
     State(state): State<AppState>,
     auth: OrgAuth,
@@ -558,4 +726,153 @@ pub(crate) async fn failure(
         TransitionRequest::Failure { reason },
     )
     .await
+}
+
+/// A publisher, target or buyer as the telephony side reports it; members left out are absent
+/// from responses too.
+#[derive(utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "documents `moja_core::calls::Party` in /openapi.json"
+)]
+pub(crate) struct CallParty {
+    /// Its id.
+    id: Option<String>,
+    /// Its name.
+    name: Option<String>,
+    /// A phone number (publishers).
+    number: Option<String>,
+    /// A type (targets).
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// DNI attribution of a call: only these members, as text; any other is refused.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents `ATTRIBUTION_FIELDS` in /openapi.json")]
+pub(crate) struct Attribution {
+    gclid: Option<String>,
+    fbclid: Option<String>,
+    utm_source: Option<String>,
+    utm_medium: Option<String>,
+    utm_campaign: Option<String>,
+    utm_content: Option<String>,
+    utm_term: Option<String>,
+    keyword: Option<String>,
+    visitor_id: Option<String>,
+    landing_page: Option<String>,
+    referrer: Option<String>,
+    visitor_city: Option<String>,
+    visitor_state: Option<String>,
+    visitor_zip: Option<String>,
+    visitor_country: Option<String>,
+    visitor_ip: Option<String>,
+    visitor_browser: Option<String>,
+}
+
+/// Where a call is in its life; "live" means `ringing` or `connected`.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(
+    dead_code,
+    reason = "documents `moja_core::calls::CallStatus` in /openapi.json"
+)]
+pub(crate) enum CallStatusView {
+    Ringing,
+    Connected,
+    Completed,
+    Failed,
+}
+
+/// A call. Times are RFC 3339 UTC with milliseconds; amounts are JSON numbers with two decimals.
+#[derive(utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "documents what `call_json` builds in /openapi.json"
+)]
+pub(crate) struct CallView {
+    /// The call log id (case-sensitive).
+    call_log_id: String,
+    org_id: String,
+    campaign_id: Option<String>,
+    call_sid: Option<String>,
+    /// E.164 when the caller id parsed; else `anonymous`, `restricted`, empty or the raw text.
+    caller_id: String,
+    /// The caller id exactly as the telephony sent it.
+    from: String,
+    dialed_number: Option<String>,
+    publisher: CallParty,
+    target: CallParty,
+    buyer: CallParty,
+    state: Option<String>,
+    zip: Option<String>,
+    /// State at call start.
+    original_state: Option<String>,
+    /// ZIP code at call start.
+    original_zip: Option<String>,
+    /// Attribution fields, in the order of `Attribution`.
+    attribution: HashMap<String, String>,
+    /// Tags, in insertion order.
+    tags: HashMap<String, String>,
+    status: CallStatusView,
+    #[schema(format = DateTime)]
+    started_at: String,
+    #[schema(format = DateTime)]
+    connected_at: Option<String>,
+    #[schema(format = DateTime)]
+    ended_at: Option<String>,
+    /// Connected seconds (so far, for a live call).
+    duration_s: i64,
+    /// `caller`, `target` or `system`.
+    terminated_by: Option<String>,
+    failure_reason: Option<String>,
+    converted: bool,
+    #[schema(format = DateTime)]
+    call_converted_at: Option<String>,
+    #[schema(value_type = Option<ResponseAmount>)]
+    revenue_paid_out: Option<serde_json::Number>,
+    #[schema(value_type = Option<ResponseAmount>)]
+    publisher_paid_out: Option<serde_json::Number>,
+    /// The campaign's buyer revenue at call start.
+    #[schema(value_type = Option<ResponseAmount>)]
+    configured_buyer_revenue: Option<serde_json::Number>,
+    /// The campaign's publisher payout at call start.
+    #[schema(value_type = Option<ResponseAmount>)]
+    configured_publisher_payout: Option<serde_json::Number>,
+    /// ISO 4217 code of the amounts.
+    currency: String,
+    /// Disposition.
+    reason: Option<String>,
+    /// `Campaign preconversion`, `Condition not met`, `Caps exceeded` or null.
+    no_payout_reason: Option<String>,
+}
+
+/// A call after a transition, with the events it fired (`call.connected`, `call.hangup`,
+/// `call.converted`, `call.completed`, `call.failure`; none on a repeat).
+#[derive(utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "documents what `transition` answers in /openapi.json"
+)]
+pub(crate) struct TransitionView {
+    #[serde(flatten)]
+    call: CallView,
+    events: Vec<String>,
+}
+
+/// One entry of a call's timeline.
+#[derive(utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "documents what `timeline` answers in /openapi.json"
+)]
+pub(crate) struct TimelineEntryView {
+    /// Position in the timeline (1-based).
+    seq: i64,
+    #[schema(format = DateTime)]
+    at: String,
+    /// `call.incoming`, `webhook.update_revenue`, `call_data.applied`, …
+    kind: String,
+    /// Which webhook, request id, transaction id, changes from → to, …
+    details: Value,
 }

@@ -19,12 +19,18 @@ pub struct ApiError {
     pub field: Option<String>,
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The JSON body of every error: `{"success": false, "error", "code", "field"?}`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody<'a> {
+    /// Always `false`.
     success: bool,
+    /// A message a person can act on; for 5xx it reveals nothing about internals.
     error: &'a str,
+    /// A stable machine code (`missing_parameter`, `invalid_parameter`, `unauthorized`, …).
     code: &'a str,
+    /// The input field concerned, for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     field: Option<&'a str>,
 }
 

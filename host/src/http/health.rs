@@ -8,23 +8,52 @@ use serde::Serialize;
 use crate::app::AppState;
 use crate::plugins::{RuntimeStatus, standard};
 
-#[derive(Serialize)]
+/// The process is up.
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Health {
+    /// Always `ok`.
+    #[schema(example = "ok")]
     status: &'static str,
 }
 
+/// The process is up.
+///
+/// Answers as long as the process serves HTTP; it checks nothing else.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "health",
+    responses((status = 200, description = "The process is up", body = Health)),
+)]
 pub(crate) async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-#[derive(Serialize)]
+/// Whether the server is ready, and the plugin runtime's status.
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Readiness {
+    /// `ready` or `not_ready`.
+    #[schema(example = "ready")]
     status: &'static str,
     #[serde(flatten)]
     plugins: RuntimeStatus,
 }
 
 /// Ready when the standard plugins every webhook defaults to are serving.
+///
+/// Lists the plugins serving now (name, world, version, source), the hot-reload count and the
+/// loads that failed.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "The standard plugins are serving", body = Readiness),
+        (status = 503, description = "A standard plugin is not loaded", body = Readiness),
+    ),
+)]
 pub(crate) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let status = state.plugins.status();
     let ready = [standard::NORMALIZER, standard::MAPPER, standard::RENDERER]

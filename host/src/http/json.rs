@@ -52,11 +52,11 @@ impl<T: Serialize> IntoResponse for Created<T> {
 }
 
 /// `{"items": [...], "next_cursor": …}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct List<T> {
     /// The items.
     pub items: Vec<T>,
-    /// Where the next page starts.
+    /// Where the next page starts (`?cursor=`); `null` on the last page.
     pub next_cursor: Option<String>,
 }
 
@@ -71,7 +71,8 @@ impl<T> List<T> {
 }
 
 /// `?cursor=&limit=` of list endpoints.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Opaque cursor from `next_cursor`.
     pub cursor: Option<String>,

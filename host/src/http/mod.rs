@@ -6,6 +6,7 @@ mod calls;
 mod error;
 mod health;
 mod json;
+mod openapi;
 mod public;
 
 use axum::Router;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::render))
+        .route("/openapi.json", get(openapi::document))
         .merge(admin::routes())
         .merge(public_routes())
         .route("/api/v1/calls", post(calls::create).get(calls::list))
@@ -125,5 +127,5 @@ fn public_routes() -> Router<AppState> {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::not_found("No such endpoint: the API is listed in the README and ARCHITECTURE.md")
+    ApiError::not_found("No such endpoint: the API is described at /openapi.json")
 }

@@ -23,6 +23,7 @@ use moja_store::{
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::error::ErrorBody;
 use super::{ApiError, OrgAuth};
 use crate::app::AppState;
 use crate::plugins::{CallFailure, LoadedPlugin, PluginKey, PluginWorld, wit};
@@ -478,6 +479,7 @@ async fn run_pipeline(
             )
             .await
     };
+    state.outbound.wake();
     response.map_err(ApiError::internal)
 }
 
@@ -612,6 +614,29 @@ legacy_handler!(legacy_update_tags, WebhookKind::UpdateTags);
 
 /// `POST /api/v1/webhooks/incoming/requests/{id}/replay`: runs a logged request again through
 /// its webhook's current plugins. The replay is a new request (new id, logged, `replay_of`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/incoming/requests/{id}/replay",
+    operation_id = "replay_incoming_request",
+    tag = "request-log",
+    summary = "Runs a logged request again through its webhook's current plugins",
+    description = "The replay is a new request: a new id (the `x-replay-request-id` header), \
+                   logged with `replay_of`. It answers what the public endpoint would answer now, \
+                   errors included (SPEC §7.5).",
+    params(("id" = String, Path, description = "The logged request's id")),
+    security(("org_api_key" = [])),
+    responses(
+        (
+            status = 200,
+            description = "The endpoint's answer to the replayed request (its status may be any \
+                           of the public endpoints')",
+            body = serde_json::Value,
+            headers(("x-replay-request-id" = String, description = "The replay's own request id")),
+        ),
+        (status = 404, description = "No logged request with this id in the org", body = ErrorBody),
+        (status = 409, description = "The request never reached a webhook, or its webhook was deleted", body = ErrorBody),
+    ),
+)]
 pub(crate) async fn replay(
     State(state): State<AppState>,
     auth: OrgAuth,

@@ -32,7 +32,7 @@ impl PluginKey {
 }
 
 /// A load that failed, kept for `/readyz` until that plugin loads successfully.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct LoadFailureReport {
     /// Plugin name.
     pub plugin: String,
@@ -42,6 +42,7 @@ pub struct LoadFailureReport {
     pub error: String,
     /// When it failed.
     #[serde(with = "humantime_serde_compat")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: SystemTime,
 }
 

@@ -21,12 +21,13 @@ use super::world::{PluginWorld, detect_world};
 pub type Pairs = Vec<(String, String)>;
 
 /// Where a loaded plugin came from.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", content = "path", rename_all = "lowercase")]
 pub enum PluginSource {
     /// Built from `plugins/` and bundled into the binary.
     Bundled,
     /// A file in `MOJA_PLUGIN_DIR`.
+    #[schema(value_type = String)]
     File(PathBuf),
     /// Given directly (tests, uploads).
     Memory,
@@ -78,12 +79,13 @@ enum WorldEntry {
 }
 
 /// One entry of the runtime's status (for `/readyz`).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct PluginStatus {
     /// Plugin name.
     pub name: String,
     /// Owning org, for tenant plugins.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub org: Option<String>,
     /// The world it implements.
     pub world: PluginWorld,
@@ -94,7 +96,7 @@ pub struct PluginStatus {
 }
 
 /// The runtime's status: what serves, how many reloads, what failed to load.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct RuntimeStatus {
     /// Plugins serving now.
     pub plugins: Vec<PluginStatus>,

@@ -12,7 +12,7 @@ pub(crate) const PACKAGE_VERSION: &str = "0.1.0";
 const PACKAGE_PREFIX: &str = "moja:webhooks/";
 
 /// One of the three plugin worlds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PluginWorld {
     /// Raw request → tags.

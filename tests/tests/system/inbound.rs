@@ -34,18 +34,7 @@ impl Tenant {
     }
 
     async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = self
-            .server
-            .client
-            .request(method, self.server.url(path))
-            .bearer_auth(&self.key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("admin request");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        self.server.api(&self.key, method, path, body).await
     }
 
     /// Creates an incoming webhook; returns `(id, auth_key)`.

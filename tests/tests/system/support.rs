@@ -132,11 +132,42 @@ impl TestServer {
 
     /// A server whose time-dependent rules read `clock`.
     pub(crate) async fn spawn_with_clock(clock: moja_core::clock::SharedClock) -> Self {
+        Self::spawn_configured(clock, |_| {}).await
+    }
+
+    /// A server with `configure` applied to the test defaults.
+    pub(crate) async fn spawn_configured(
+        clock: moja_core::clock::SharedClock,
+        configure: impl FnOnce(&mut ServeConfig),
+    ) -> Self {
         let data = tempfile::tempdir().expect("tempdir");
+        Self::spawn_in(data, clock, configure).await
+    }
+
+    /// Stops the server and starts it again on the same data folder.
+    pub(crate) async fn restart(
+        self,
+        clock: moja_core::clock::SharedClock,
+        configure: impl FnOnce(&mut ServeConfig),
+    ) -> Self {
+        self.shutdown.cancel();
+        self.task
+            .await
+            .expect("server task")
+            .expect("server ran without error");
+        Self::spawn_in(self._data, clock, configure).await
+    }
+
+    async fn spawn_in(
+        data: tempfile::TempDir,
+        clock: moja_core::clock::SharedClock,
+        configure: impl FnOnce(&mut ServeConfig),
+    ) -> Self {
         let plugin_dir = data.path().join("plugins");
         let mut config = ServeConfig::defaults();
         config.data_dir = data.path().join("data");
         config.plugin_dir = Some(plugin_dir.clone());
+        configure(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");
@@ -162,6 +193,28 @@ impl TestServer {
 
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// An API request with a bearer `key` and an optional JSON body: the status and the JSON
+    /// answer (`null` when there is none).
+    pub(crate) async fn api(
+        &self,
+        key: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self.client.request(method, self.url(path)).bearer_auth(key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("API request");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
     }
 
     pub(crate) async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {

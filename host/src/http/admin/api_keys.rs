@@ -13,6 +13,7 @@ use super::input::Body;
 use super::{ApiResult, deleted, now, store_failed};
 use crate::app::AppState;
 use crate::bootstrap::new_api_key;
+use crate::http::error::ErrorBody;
 use crate::http::{Created, List, OrgAuth};
 
 /// The API key routes.
@@ -23,15 +24,30 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// An API key as the API shows it: never the secret, except `key` right after creation.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct KeyView {
     id: String,
+    /// A label.
     name: String,
+    /// The first characters of the key, to recognise it (`mok_AbCd`).
     key_prefix: String,
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
+    /// When it was revoked; `null` while active.
+    #[schema(value_type = Option<String>, format = DateTime)]
     revoked_at: Option<Timestamp>,
+    /// The secret (`mok_…`), only in the answer to its creation.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     key: Option<String>,
+}
+
+/// A new API key.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the body `create` reads field by field")]
+struct CreateApiKey {
+    /// A label, 1–500 characters.
+    name: String,
 }
 
 impl KeyView {
@@ -47,6 +63,19 @@ impl KeyView {
     }
 }
 
+/// Creates an API key of the org; the secret is shown this once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/api-keys",
+    operation_id = "create_api_key",
+    tag = "api-keys",
+    request_body = CreateApiKey,
+    security(("org_api_key" = [])),
+    responses(
+        (status = 201, description = "The key, with its secret `key`", body = KeyView),
+        (status = 400, description = "A field is missing or invalid (`field` names it)", body = ErrorBody),
+    ),
+)]
 async fn create(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -64,6 +93,14 @@ async fn create(
 }
 
 /// All the org's keys, revoked ones included (with `revoked_at`), oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/api-keys",
+    operation_id = "list_api_keys",
+    tag = "api-keys",
+    security(("org_api_key" = [])),
+    responses((status = 200, description = "The keys, without secrets", body = List<KeyView>)),
+)]
 async fn list(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -78,6 +115,18 @@ async fn list(
 }
 
 /// Revokes one of the org's active keys (the caller's own included: it stops working at once).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/api-keys/{id}",
+    operation_id = "revoke_api_key",
+    tag = "api-keys",
+    params(("id" = String, Path, description = "The key's id")),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No active key with this id in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn revoke(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,

@@ -14,6 +14,8 @@ use super::input::Body;
 use super::orgs::currency;
 use super::{ApiResult, deleted, found, now, store_failed};
 use crate::app::AppState;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::{Amount, ResponseAmount};
 use crate::http::{Created, List, OrgAuth};
 
 /// The longest conversion rule accepted: a day of connected time.
@@ -30,17 +32,64 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// A campaign as the API shows it: amounts as JSON numbers with two decimals.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct CampaignView {
     id: String,
     name: String,
+    /// Connected seconds that convert a call; `null`: no rule.
     conversion_min_duration_s: Option<i64>,
+    /// Revenue of a converted call.
+    #[schema(value_type = Option<ResponseAmount>)]
     buyer_revenue: Option<serde_json::Number>,
+    /// Payout of a converted call.
+    #[schema(value_type = Option<ResponseAmount>)]
     publisher_payout: Option<serde_json::Number>,
+    /// ISO 4217 code of the amounts.
     currency: String,
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     updated_at: Timestamp,
 }
+
+/// The settings of a campaign, on create and update; `null` clears the conversion rule and the
+/// amounts.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the body `apply` reads field by field")]
+struct CampaignSettings {
+    /// Connected seconds (0–86400) that convert a call; `null`: no rule.
+    #[schema(minimum = 0, maximum = 86400)]
+    conversion_min_duration_s: Option<i64>,
+    /// Revenue of a converted call.
+    buyer_revenue: Option<Amount>,
+    /// Payout of a converted call.
+    publisher_payout: Option<Amount>,
+    /// ISO 4217 code; default the org's currency.
+    currency: Option<String>,
+}
+
+/// A new campaign.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the body `create` reads field by field")]
+struct CreateCampaign {
+    /// 1–500 characters.
+    name: String,
+    #[serde(flatten)]
+    settings: CampaignSettings,
+}
+
+/// Changes to a campaign: members left out keep their value.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the body `update` reads field by field")]
+struct UpdateCampaign {
+    /// 1–500 characters.
+    name: Option<String>,
+    #[serde(flatten)]
+    settings: CampaignSettings,
+}
+
+/// The campaign id of the path.
+const CAMPAIGN_ID: &str = "The campaign's id";
 
 impl From<Campaign> for CampaignView {
     fn from(c: Campaign) -> Self {
@@ -78,6 +127,19 @@ fn apply(body: &Body, campaign: &mut Campaign) -> ApiResult<()> {
     Ok(())
 }
 
+/// Creates a campaign.
+#[utoipa::path(
+    post,
+    path = "/api/v1/campaigns",
+    operation_id = "create_campaign",
+    tag = "campaigns",
+    request_body = CreateCampaign,
+    security(("org_api_key" = [])),
+    responses(
+        (status = 201, description = "The campaign", body = CampaignView),
+        (status = 400, description = "A field is missing or invalid (`field` names it)", body = ErrorBody),
+    ),
+)]
 async fn create(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -104,6 +166,15 @@ async fn create(
     Ok(Created(campaign.into()))
 }
 
+/// The org's campaigns.
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns",
+    operation_id = "list_campaigns",
+    tag = "campaigns",
+    security(("org_api_key" = [])),
+    responses((status = 200, description = "The campaigns", body = List<CampaignView>)),
+)]
 async fn list(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -118,6 +189,19 @@ async fn list(
     )))
 }
 
+/// One campaign.
+#[utoipa::path(
+    get,
+    path = "/api/v1/campaigns/{id}",
+    operation_id = "get_campaign",
+    tag = "campaigns",
+    params(("id" = String, Path, description = CAMPAIGN_ID)),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "The campaign", body = CampaignView),
+        (status = 404, description = "No such campaign in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn show(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -127,6 +211,21 @@ async fn show(
     Ok(Json(campaign.into()))
 }
 
+/// Updates a campaign; calls keep the amounts configured when they started.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/campaigns/{id}",
+    operation_id = "update_campaign",
+    tag = "campaigns",
+    params(("id" = String, Path, description = CAMPAIGN_ID)),
+    request_body = UpdateCampaign,
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "The campaign after the change", body = CampaignView),
+        (status = 400, description = "A field is invalid (`field` names it)", body = ErrorBody),
+        (status = 404, description = "No such campaign in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn update(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -146,6 +245,18 @@ async fn update(
 }
 
 /// Soft-deletes the campaign: its calls keep their campaign id and stay listed.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/campaigns/{id}",
+    operation_id = "delete_campaign",
+    tag = "campaigns",
+    params(("id" = String, Path, description = CAMPAIGN_ID)),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such campaign in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn remove(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,

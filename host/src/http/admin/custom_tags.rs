@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::input::{Body, invalid};
 use super::{ApiResult, deleted, now, store_failed};
 use crate::app::AppState;
+use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Created, List, OrgAuth};
 
 /// The longest normalized key: keys become `[KEY]` placeholders and column-like names.
@@ -26,12 +27,26 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// A custom tag as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TagView {
+    /// The normalized key (`lead_type`).
     key: String,
     display_name: String,
     description: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
+}
+
+/// A new custom tag.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the body `create` reads field by field")]
+struct CreateCustomTag {
+    /// The key, normalized like the normalizer's (`Lead Type` → `lead_type`): at least one ASCII
+    /// letter or digit, at most 64 characters once normalized.
+    key: String,
+    /// Default: the key as written.
+    display_name: Option<String>,
+    description: Option<String>,
 }
 
 impl From<CustomTag> for TagView {
@@ -63,7 +78,22 @@ fn tag_key(raw: &str) -> ApiResult<String> {
     Ok(key)
 }
 
+/// Defines a custom tag: call-data fields with this key become call tags.
+///
 /// `{key, display_name, description}`; `display_name` defaults to the key as written.
+#[utoipa::path(
+    post,
+    path = "/api/v1/custom-tags",
+    operation_id = "create_custom_tag",
+    tag = "custom-tags",
+    request_body = CreateCustomTag,
+    security(("org_api_key" = [])),
+    responses(
+        (status = 201, description = "The custom tag", body = TagView),
+        (status = 400, description = "A field is missing or invalid (`field` names it)", body = ErrorBody),
+        (status = 409, description = "A custom tag with this key already exists (`conflict`)", body = ErrorBody),
+    ),
+)]
 async fn create(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -89,6 +119,15 @@ async fn create(
     }
 }
 
+/// The org's custom tags.
+#[utoipa::path(
+    get,
+    path = "/api/v1/custom-tags",
+    operation_id = "list_custom_tags",
+    tag = "custom-tags",
+    security(("org_api_key" = [])),
+    responses((status = 200, description = "The custom tags", body = List<TagView>)),
+)]
 async fn list(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -102,6 +141,18 @@ async fn list(
 }
 
 /// Deletes a definition (the key in the path is normalized too); tags already on calls stay.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/custom-tags/{key}",
+    operation_id = "delete_custom_tag",
+    tag = "custom-tags",
+    params(("key" = String, Path, description = "The tag's key (normalized before the lookup)")),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such custom tag in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn remove(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,

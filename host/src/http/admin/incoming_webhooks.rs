@@ -4,6 +4,8 @@
 //! The key is stored only as its SHA-256, so reads cannot show it: there `url` is the bare
 //! endpoint (`https://host/update-revenue`), to which the sender adds `?moja_auth_key=<key>`.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -15,18 +17,17 @@ use moja_store::{IncomingWebhook, MatchPolicy, WebhookKind};
 use serde::Serialize;
 
 use super::input::{Body, missing};
-use super::{ApiResult, deleted, found, now, store_failed};
+use super::{ApiResult, campaign_scope, deleted, found, now, plugin, store_failed};
 use crate::app::AppState;
+use crate::http::error::ErrorBody;
 use crate::http::{Created, List, OrgAuth};
-use crate::plugins::{PluginKey, PluginWorld, standard};
+use crate::plugins::{PluginWorld, standard};
 
 const DAY: i64 = 86_400;
 /// `lifespan_seconds` bounds: one minute to 30 days.
 const LIFESPAN: std::ops::RangeInclusive<i64> = 60..=30 * DAY;
 /// The highest rate limit accepted per period.
 const MAX_RATE_LIMIT: u32 = 1_000_000;
-/// The most campaigns one webhook may be scoped to.
-const MAX_CAMPAIGNS: usize = 100;
 
 /// The incoming webhook routes.
 pub(super) fn routes() -> Router<AppState> {
@@ -64,28 +65,164 @@ fn default_match_policy(kind: WebhookKind) -> MatchPolicy {
 }
 
 /// An incoming webhook as the API shows it; `auth_key` only at creation and rotation.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct WebhookView {
     id: String,
     name: String,
     #[serde(rename = "type")]
+    #[schema(value_type = WebhookType)]
     kind: WebhookKind,
+    /// The campaigns whose calls it may touch; empty: all of the org's.
     campaign_ids: Vec<String>,
+    /// How far back calls (or, for call data, calls after the data) are matched.
     lookback_seconds: i64,
     /// `null` when the lookback is not a whole number of days (`lifespan_seconds` was given).
     lookback_days: Option<i64>,
+    #[schema(value_type = MatchPolicyView)]
     match_policy: MatchPolicy,
+    #[schema(value_type = RateLimitView)]
     rate_limit: RateLimit,
+    /// The normalizer plugin's name.
     normalizer: String,
+    /// The mapper plugin's name.
     mapper: String,
+    /// Configuration handed to the plugins.
+    #[schema(value_type = HashMap<String, String>)]
     plugin_config: serde_json::Map<String, serde_json::Value>,
+    /// A disabled webhook's key gets 401.
     enabled: bool,
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     updated_at: Timestamp,
+    /// The endpoint; with `?moja_auth_key=<key>` only at creation and rotation.
     url: String,
+    /// The key (`mwk_…`), only at creation and rotation: it is stored as a hash.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     auth_key: Option<String>,
 }
+
+/// The four incoming webhook types, each with its public endpoint.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(
+    dead_code,
+    reason = "documents `moja_store::WebhookKind` in /openapi.json"
+)]
+enum WebhookType {
+    /// `/call-data`: caller data before or during routing.
+    CallData,
+    /// `/update-revenue`.
+    UpdateRevenue,
+    /// `/update-tags`.
+    UpdateTags,
+    /// `/update-fields`.
+    UpdateFields,
+}
+
+/// How a phone number picks calls.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(
+    dead_code,
+    reason = "documents `moja_store::MatchPolicy` in /openapi.json"
+)]
+enum MatchPolicyView {
+    /// Every call from the number within the lookback.
+    All,
+    /// Only the most recent one.
+    MostRecent,
+}
+
+/// The sliding window of a rate limit.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(
+    dead_code,
+    reason = "documents `moja_core::rate_limit::Period` in /openapi.json"
+)]
+enum PeriodView {
+    Minute,
+    Hour,
+    Day,
+}
+
+/// At most `limit` accepted requests in any sliding window of `period`.
+#[derive(utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "documents `moja_core::rate_limit::RateLimit` in /openapi.json"
+)]
+struct RateLimitView {
+    limit: u32,
+    period: PeriodView,
+}
+
+/// `rate_limit` in a request: a member left out keeps its current value (100 per minute at
+/// creation).
+#[derive(utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "documents the member `rate_limit` reads field by field"
+)]
+struct RateLimitInput {
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    limit: Option<u32>,
+    period: Option<PeriodView>,
+}
+
+/// The settings of an incoming webhook, on create and update.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the body `apply` reads field by field")]
+struct WebhookSettings {
+    /// 1–500 characters; default the type's name.
+    name: Option<String>,
+    /// Days to look back: 1–7 for update types (default 7), 1–30 for `call_data` (default 15).
+    /// Not together with `lifespan_seconds`.
+    #[schema(minimum = 1, maximum = 30)]
+    lookback_days: Option<i64>,
+    /// The lookback in seconds, 60 s – 30 days. Not together with `lookback_days`.
+    #[schema(minimum = 60, maximum = 2_592_000)]
+    lifespan_seconds: Option<i64>,
+    /// Default `all` for `update_tags`, `most_recent` otherwise.
+    match_policy: Option<MatchPolicyView>,
+    rate_limit: Option<RateLimitInput>,
+    /// The name of a loaded normalizer plugin; default the standard one.
+    normalizer: Option<String>,
+    /// The name of a loaded mapper plugin; default the standard one.
+    mapper: Option<String>,
+    /// String values handed to the plugins.
+    plugin_config: Option<HashMap<String, String>>,
+    /// Default `true`.
+    enabled: Option<bool>,
+    /// Campaigns of the org (at most 100) whose calls it may touch; empty: all.
+    campaign_ids: Option<Vec<String>>,
+}
+
+/// A new incoming webhook.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the body `create` reads field by field")]
+struct CreateIncomingWebhook {
+    #[serde(rename = "type")]
+    kind: WebhookType,
+    #[serde(flatten)]
+    settings: WebhookSettings,
+}
+
+/// Changes to an incoming webhook: members left out keep their value; `type` cannot change.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the body `update` reads field by field")]
+struct UpdateIncomingWebhook {
+    /// Accepted only if it is the webhook's type.
+    #[serde(rename = "type")]
+    kind: Option<WebhookType>,
+    #[serde(flatten)]
+    settings: WebhookSettings,
+}
+
+/// The webhook id of the path.
+const WEBHOOK_ID: &str = "The incoming webhook's id";
 
 fn view(state: &AppState, w: IncomingWebhook, auth_key: Option<String>) -> WebhookView {
     let endpoint = format!("{}{}", state.settings.public_base_url, w.kind.path());
@@ -179,62 +316,6 @@ fn rate_limit(body: &Body, current: RateLimit) -> ApiResult<RateLimit> {
     Ok(RateLimit { limit, period })
 }
 
-/// A plugin name, which must name a loaded plugin of `world`.
-fn plugin(
-    state: &AppState,
-    body: &Body,
-    field: &str,
-    world: PluginWorld,
-) -> ApiResult<Option<String>> {
-    let Some(name) = body.string(field)? else {
-        return Ok(None);
-    };
-    match state.plugins.get(&PluginKey::platform(&name)) {
-        Some(loaded) if loaded.world == world => Ok(Some(name)),
-        Some(loaded) => Err(body.invalid(
-            field,
-            &format!("plugin {name:?} is a {}, not a {world}", loaded.world),
-        )),
-        None => Err(body.invalid(field, &format!("no plugin named {name:?} is loaded"))),
-    }
-}
-
-/// `campaign_ids`, deduplicated in order; each must be a campaign of the org.
-async fn campaign_ids(
-    state: &AppState,
-    org_id: &str,
-    body: &Body,
-) -> ApiResult<Option<Vec<String>>> {
-    let Some(ids) = body.strings("campaign_ids")? else {
-        return Ok(None);
-    };
-    if ids.len() > MAX_CAMPAIGNS {
-        return Err(body.invalid(
-            "campaign_ids",
-            &format!("at most {MAX_CAMPAIGNS} campaigns"),
-        ));
-    }
-    let known = state
-        .store
-        .list_campaigns(org_id)
-        .await
-        .map_err(store_failed)?;
-    let mut unique: Vec<String> = Vec::with_capacity(ids.len());
-    for (i, id) in ids.into_iter().enumerate() {
-        if !known.iter().any(|c| c.id == id) {
-            // The id is not echoed: it may be anything, of any length.
-            return Err(body.invalid(
-                "campaign_ids",
-                &format!("campaign_ids[{i}] is not a campaign of this organization"),
-            ));
-        }
-        if !unique.contains(&id) {
-            unique.push(id);
-        }
-    }
-    Ok(Some(unique))
-}
-
 /// Applies the fields `body` gives to `webhook` (create and PATCH alike).
 async fn apply(state: &AppState, body: &Body, webhook: &mut IncomingWebhook) -> ApiResult<()> {
     if let Some(name) = body.string("name")? {
@@ -259,13 +340,27 @@ async fn apply(state: &AppState, body: &Body, webhook: &mut IncomingWebhook) -> 
     if let Some(enabled) = body.bool("enabled")? {
         webhook.enabled = enabled;
     }
-    if let Some(ids) = campaign_ids(state, &webhook.org_id, body).await? {
+    if let Some(ids) = campaign_scope(state, &webhook.org_id, body).await? {
         webhook.campaign_ids = ids;
     }
     Ok(())
 }
 
+/// Creates an incoming webhook; its `auth_key` and full `url` are shown this once.
+///
 /// Only `type` is required; `name` defaults to the type's name.
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/incoming",
+    operation_id = "create_incoming_webhook",
+    tag = "incoming-webhooks",
+    request_body = CreateIncomingWebhook,
+    security(("org_api_key" = [])),
+    responses(
+        (status = 201, description = "The webhook with `auth_key` and `url`", body = WebhookView),
+        (status = 400, description = "A field is missing or invalid (`field` names it)", body = ErrorBody),
+    ),
+)]
 async fn create(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -299,6 +394,15 @@ async fn create(
     Ok(Created(view(&state, webhook, Some(key))))
 }
 
+/// The org's incoming webhooks (no keys).
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/incoming",
+    operation_id = "list_incoming_webhooks",
+    tag = "incoming-webhooks",
+    security(("org_api_key" = [])),
+    responses((status = 200, description = "The webhooks", body = List<WebhookView>)),
+)]
 async fn list(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -315,6 +419,19 @@ async fn list(
     Ok(Json(List::all(items)))
 }
 
+/// One incoming webhook (no key).
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/incoming/{id}",
+    operation_id = "get_incoming_webhook",
+    tag = "incoming-webhooks",
+    params(("id" = String, Path, description = WEBHOOK_ID)),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "The webhook", body = WebhookView),
+        (status = 404, description = "No such webhook in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn show(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -327,8 +444,24 @@ async fn show(
     Ok(Json(view(&state, webhook, None)))
 }
 
+/// Updates an incoming webhook.
+///
 /// Any field but `type`, which would change what the key's senders mean (repeating the same
 /// type is accepted).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/webhooks/incoming/{id}",
+    operation_id = "update_incoming_webhook",
+    tag = "incoming-webhooks",
+    params(("id" = String, Path, description = WEBHOOK_ID)),
+    request_body = UpdateIncomingWebhook,
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "The webhook after the change", body = WebhookView),
+        (status = 400, description = "A field is invalid (`field` names it)", body = ErrorBody),
+        (status = 404, description = "No such webhook in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn update(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -357,6 +490,18 @@ async fn update(
 }
 
 /// A new key, shown once; the old one stops working with this commit.
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/incoming/{id}/rotate-key",
+    operation_id = "rotate_incoming_webhook_key",
+    tag = "incoming-webhooks",
+    params(("id" = String, Path, description = WEBHOOK_ID)),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "The webhook with its new `auth_key` and `url`", body = WebhookView),
+        (status = 404, description = "No such webhook in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn rotate(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -378,6 +523,18 @@ async fn rotate(
 }
 
 /// Soft-deletes the webhook: its key stops working; its logged requests and calls stay.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/webhooks/incoming/{id}",
+    operation_id = "delete_incoming_webhook",
+    tag = "incoming-webhooks",
+    params(("id" = String, Path, description = WEBHOOK_ID)),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such webhook in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn remove(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,

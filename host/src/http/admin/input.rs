@@ -53,6 +53,25 @@ impl<S: Send + Sync> FromRequest<S> for Body {
 }
 
 impl Body {
+    /// An optional body: empty (or blank) is an empty object, anything else must be a JSON
+    /// object.
+    pub(super) fn optional(bytes: &[u8]) -> ApiResult<Body> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Body::default());
+        }
+        let fields: Map<String, Value> = serde_json::from_slice(bytes).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("The body must be a JSON object: {e}"),
+            )
+        })?;
+        Ok(Body {
+            fields,
+            prefix: String::new(),
+        })
+    }
+
     /// The name errors give `field`: `rate_limit.period` inside `rate_limit`.
     pub(super) fn name(&self, field: &str) -> String {
         format!("{}{field}", self.prefix)

@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use jiff::Timestamp;
 use moja_core::{money, phone, secrets};
 use moja_store::Org;
 use serde::Serialize;
@@ -12,6 +13,7 @@ use super::input::Body;
 use super::{ApiResult, found, now, store_failed};
 use crate::app::AppState;
 use crate::bootstrap::new_api_key;
+use crate::http::error::ErrorBody;
 use crate::http::{Created, List, Operator};
 
 /// The org routes.
@@ -21,12 +23,63 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/v1/orgs/{id}", get(show).patch(update))
 }
 
+/// An org as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+struct OrgView {
+    id: String,
+    name: String,
+    /// Region for phone numbers without a country code (`US`).
+    default_region: String,
+    /// Default currency (`USD`).
+    currency: String,
+    /// A disabled org gets 401 on public endpoints and 403 `org_disabled` on the admin API.
+    disabled: bool,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: Timestamp,
+}
+
+impl From<Org> for OrgView {
+    fn from(o: Org) -> Self {
+        Self {
+            id: o.id,
+            name: o.name,
+            default_region: o.default_region,
+            currency: o.currency,
+            disabled: o.disabled,
+            created_at: o.created_at,
+        }
+    }
+}
+
 /// A new org and its first API key, shown this once.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct CreatedOrg {
     #[serde(flatten)]
-    org: Org,
+    org: OrgView,
+    /// The org's first API key (`mok_…`): shown this once.
     api_key: String,
+}
+
+/// A new org.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the body `create` reads field by field")]
+struct CreateOrg {
+    /// 1–500 characters.
+    name: String,
+    /// A two-letter region code; default `US`.
+    default_region: Option<String>,
+    /// An ISO 4217 code; default `USD`.
+    currency: Option<String>,
+}
+
+/// Changes to an org; either member may be left out.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the body `update` reads field by field")]
+struct UpdateOrg {
+    /// A new name.
+    name: Option<String>,
+    /// Disable (or enable again); takes effect on the next request.
+    disabled: Option<bool>,
 }
 
 /// The org's default region (`US`), checked against the phone-number metadata.
@@ -51,6 +104,19 @@ pub(super) fn currency(body: &Body, default: &str) -> ApiResult<String> {
         .ok_or_else(|| body.invalid("currency", "expected an ISO 4217 code such as USD"))
 }
 
+/// Creates an org and its first API key (shown once).
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs",
+    operation_id = "create_org",
+    tag = "orgs",
+    request_body = CreateOrg,
+    security(("operator_token" = [])),
+    responses(
+        (status = 201, description = "The org and its first API key", body = CreatedOrg),
+        (status = 400, description = "A field is missing or invalid (`field` names it)", body = ErrorBody),
+    ),
+)]
 async fn create(
     _: Operator,
     State(state): State<AppState>,
@@ -71,29 +137,70 @@ async fn create(
         .create_org(org.clone(), key)
         .await
         .map_err(store_failed)?;
-    Ok(Created(CreatedOrg { org, api_key }))
+    Ok(Created(CreatedOrg {
+        org: org.into(),
+        api_key,
+    }))
 }
 
-async fn list(_: Operator, State(state): State<AppState>) -> ApiResult<Json<List<Org>>> {
+/// Every org.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs",
+    operation_id = "list_orgs",
+    tag = "orgs",
+    security(("operator_token" = [])),
+    responses((status = 200, description = "All orgs", body = List<OrgView>)),
+)]
+async fn list(_: Operator, State(state): State<AppState>) -> ApiResult<Json<List<OrgView>>> {
     let orgs = state.store.list_orgs().await.map_err(store_failed)?;
-    Ok(Json(List::all(orgs)))
+    Ok(Json(List::all(orgs.into_iter().map(Into::into).collect())))
 }
 
+/// One org.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{id}",
+    operation_id = "get_org",
+    tag = "orgs",
+    params(("id" = String, Path, description = "The org's id")),
+    security(("operator_token" = [])),
+    responses(
+        (status = 200, description = "The org", body = OrgView),
+        (status = 404, description = "No such org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn show(
     _: Operator,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Org>> {
-    Ok(Json(found(state.store.get_org(&id).await, "Org")?))
+) -> ApiResult<Json<OrgView>> {
+    Ok(Json(found(state.store.get_org(&id).await, "Org")?.into()))
 }
 
+/// Renames, disables or enables an org.
+///
 /// `{disabled, name}`; either may be left out. Disabling takes effect on the next request.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/orgs/{id}",
+    operation_id = "update_org",
+    tag = "orgs",
+    params(("id" = String, Path, description = "The org's id")),
+    request_body = UpdateOrg,
+    security(("operator_token" = [])),
+    responses(
+        (status = 200, description = "The org after the change", body = OrgView),
+        (status = 400, description = "A field is invalid (`field` names it)", body = ErrorBody),
+        (status = 404, description = "No such org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn update(
     _: Operator,
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Body,
-) -> ApiResult<Json<Org>> {
+) -> ApiResult<Json<OrgView>> {
     let name = body.string("name")?;
     let disabled = body.bool("disabled")?;
     let mut org = found(state.store.get_org(&id).await, "Org")?;
@@ -103,5 +210,5 @@ async fn update(
     if let Some(disabled) = disabled {
         org = found(state.store.set_org_disabled(&id, disabled).await, "Org")?;
     }
-    Ok(Json(org))
+    Ok(Json(org.into()))
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::input::invalid;
 use super::{ApiResult, found, store_failed};
 use crate::app::AppState;
+use crate::http::error::ErrorBody;
 use crate::http::{List, OrgAuth, PageQuery};
 
 /// The request log routes.
@@ -22,11 +23,50 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// The filters, as text so that a bad value gets an error naming its field.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Filters {
+    /// Requests to this incoming webhook.
     webhook_id: Option<String>,
+    /// Requests answered with this HTTP status.
     status: Option<String>,
+    /// `true`: only requests answered with a 4xx or 5xx.
     failed: Option<String>,
+}
+
+/// One entry of the incoming request log; credentials were redacted before it was logged.
+#[derive(utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "documents `moja_store::RequestLogEntry` in /openapi.json"
+)]
+struct RequestLogView {
+    /// The request id (`x-request-id` of its answer).
+    id: String,
+    /// The org, when auth succeeded.
+    org_id: Option<String>,
+    /// The webhook, when auth succeeded.
+    webhook_id: Option<String>,
+    #[schema(format = DateTime)]
+    received_at: String,
+    method: String,
+    path: String,
+    /// The query string, `moja_auth_key` redacted.
+    query: String,
+    /// Header pairs `[name, value]`, credentials replaced by `REDACTED`.
+    headers: Vec<Vec<String>>,
+    /// The raw body as text (at most 4 KiB before auth succeeded).
+    body: String,
+    /// Whether the body was cut.
+    body_truncated: bool,
+    /// The response status.
+    status: u16,
+    /// The response body.
+    response: serde_json::Value,
+    /// Time to answer, in microseconds.
+    latency_us: i64,
+    /// Plugin versions and logs, match result, idempotency outcome, error code, `replay_of`.
+    details: serde_json::Value,
 }
 
 impl Filters {
@@ -56,7 +96,21 @@ impl Filters {
     }
 }
 
+/// The org's incoming request log, newest first, filtered and paged by cursor.
+///
 /// `?webhook_id=&status=&failed=true&cursor=&limit=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/incoming/requests",
+    operation_id = "list_incoming_requests",
+    tag = "request-log",
+    params(PageQuery, Filters),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "A page of logged requests", body = List<RequestLogView>),
+        (status = 400, description = "A filter is invalid (`field` names it)", body = ErrorBody),
+    ),
+)]
 async fn list(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -77,6 +131,19 @@ async fn list(
     }))
 }
 
+/// One logged request.
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/incoming/requests/{id}",
+    operation_id = "get_incoming_request",
+    tag = "request-log",
+    params(("id" = String, Path, description = "The request id")),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "The logged request", body = RequestLogView),
+        (status = 404, description = "No such request in the org's log (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn show(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
