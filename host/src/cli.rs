@@ -25,6 +25,7 @@ pub fn main() -> anyhow::Result<()> {
                 crate::app::run(config, listener, shutdown).await
             }
             Command::Simulate(config) => crate::simulate::run(config).await,
+            Command::Receive(config) => crate::receive::run(config).await,
         }
     })
 }

@@ -31,6 +31,8 @@ pub enum Command {
     /// Plays the telephony side against a running server: calls arrive, connect, convert and
     /// complete, so you can watch the platform work.
     Simulate(crate::simulate::SimulateConfig),
+    /// Prints the webhooks it receives: a local endpoint for trying outbound webhooks.
+    Receive(crate::receive::ReceiveConfig),
 }
 
 /// SQLite durability (`MOJA_SQLITE_SYNC`).

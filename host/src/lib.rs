@@ -12,5 +12,6 @@ pub mod maintenance;
 pub mod metrics;
 pub mod outbound;
 pub mod plugins;
+pub mod receive;
 pub mod simulate;
 pub mod telemetry;

@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 use moja_store::StoreError;
 
+use self::outgoing_webhooks::OptionalTestBody;
 use super::ApiError;
 use crate::app::AppState;
 use crate::plugins::{PluginKey, PluginWorld};
@@ -44,31 +45,45 @@ pub(crate) fn routes() -> Router<AppState> {
 /// The admin routes' part of `/openapi.json`: each handler listed here carries `#[utoipa::path]`
 /// (a new admin handler gets one and is listed here too).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    orgs::create,
-    orgs::list,
-    orgs::show,
-    orgs::update,
-    api_keys::create,
-    api_keys::list,
-    api_keys::revoke,
-    campaigns::create,
-    campaigns::list,
-    campaigns::show,
-    campaigns::update,
-    campaigns::remove,
-    custom_tags::create,
-    custom_tags::list,
-    custom_tags::remove,
-    incoming_webhooks::create,
-    incoming_webhooks::list,
-    incoming_webhooks::show,
-    incoming_webhooks::update,
-    incoming_webhooks::rotate,
-    incoming_webhooks::remove,
-    requests::list,
-    requests::show,
-))]
+#[openapi(
+    modifiers(&OptionalTestBody),
+    paths(
+        orgs::create,
+        orgs::list,
+        orgs::show,
+        orgs::update,
+        api_keys::create,
+        api_keys::list,
+        api_keys::revoke,
+        campaigns::create,
+        campaigns::list,
+        campaigns::show,
+        campaigns::update,
+        campaigns::remove,
+        custom_tags::create,
+        custom_tags::list,
+        custom_tags::remove,
+        incoming_webhooks::create,
+        incoming_webhooks::list,
+        incoming_webhooks::show,
+        incoming_webhooks::update,
+        incoming_webhooks::rotate,
+        incoming_webhooks::remove,
+        requests::list,
+        requests::show,
+        outgoing_webhooks::create,
+        outgoing_webhooks::list,
+        outgoing_webhooks::show,
+        outgoing_webhooks::update,
+        outgoing_webhooks::update_put,
+        outgoing_webhooks::remove,
+        outgoing_webhooks::test,
+        outgoing_requests::list,
+        outgoing_requests::show,
+        outgoing_requests::resend,
+        event_types::list,
+    ),
+)]
 pub(crate) struct AdminApi;
 
 /// Now, at the store's precision (microseconds), so that what a write answers equals what a

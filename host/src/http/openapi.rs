@@ -84,6 +84,9 @@ const AUTH_KEY: &str = "moja_auth_key";
         (name = "custom-tags", description = "Call-data keys that become call tags"),
         (name = "incoming-webhooks", description = "Incoming webhooks and their keys"),
         (name = "request-log", description = "The incoming request log and replay"),
+        (name = "outgoing-webhooks", description = "Outgoing webhooks and test sends"),
+        (name = "outgoing-request-log", description = "The outgoing request log and resends"),
+        (name = "event-types", description = "The outbound events and the tags of templates"),
         (name = "public", description = "The public inbound endpoints (`moja_auth_key`)"),
     ),
 )]

@@ -36,6 +36,16 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/webhooks/incoming/requests", &["get"]),
     ("/api/v1/webhooks/incoming/requests/{id}", &["get"]),
     ("/api/v1/webhooks/incoming/requests/{id}/replay", &["post"]),
+    ("/api/v1/webhooks/outgoing", &["get", "post"]),
+    (
+        "/api/v1/webhooks/outgoing/{id}",
+        &["get", "patch", "put", "delete"],
+    ),
+    ("/api/v1/webhooks/outgoing/{id}/test", &["post"]),
+    ("/api/v1/webhooks/outgoing/requests", &["get"]),
+    ("/api/v1/webhooks/outgoing/requests/{id}", &["get"]),
+    ("/api/v1/webhooks/outgoing/requests/{id}/resend", &["post"]),
+    ("/api/v1/event-types", &["get"]),
     ("/call-data", &["get", "post"]),
     ("/call_data", &["get", "post"]),
     ("/update-revenue", &["get", "post"]),
@@ -163,6 +173,29 @@ async fn openapi_json_documents_every_route_and_resolves() {
         paths["/api/v1/orgs"]["post"]["security"],
         serde_json::json!([{"operator_token": []}])
     );
+
+    // Outgoing webhooks: their own view (not the incoming webhooks'), every event type, an
+    // optional test body, and resend's 202 and 409.
+    let created = &paths["/api/v1/webhooks/outgoing"]["post"]["responses"]["201"];
+    assert_eq!(
+        created["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/OutgoingWebhookView"
+    );
+    let events = &doc["components"]["schemas"]["EventTypeView"]["enum"];
+    assert_eq!(events.as_array().map(Vec::len), Some(11), "{events}");
+    let test_body = &paths["/api/v1/webhooks/outgoing/{id}/test"]["post"]["requestBody"];
+    assert!(test_body["content"]["application/json"]["schema"].is_object());
+    assert_ne!(
+        test_body["required"], true,
+        "the test send's body is optional"
+    );
+    let resend = &paths["/api/v1/webhooks/outgoing/requests/{id}/resend"]["post"];
+    for status in ["202", "404", "409"] {
+        assert!(
+            resend["responses"][status].is_object(),
+            "resend lacks {status}"
+        );
+    }
 
     // Operation ids are unique.
     let mut ids = HashSet::new();

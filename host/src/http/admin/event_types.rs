@@ -16,8 +16,11 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/event-types", get(list))
 }
 
-#[derive(Serialize)]
+/// The outbound events with the tags each can use, the org's custom tags, and every built-in tag.
+#[derive(Serialize, utoipa::ToSchema)]
 struct EventTypes {
+    /// Every event type, in the order of SPEC §8.1.
+    #[schema(value_type = Vec<EventTypeInfoView>)]
     items: Vec<tags::EventTypeInfo>,
     /// Placeholders of the org's custom tags (`[LEAD_TYPE]`), available on every event.
     custom_tags: Vec<String>,
@@ -25,12 +28,86 @@ struct EventTypes {
     tags: Vec<TagInfo>,
 }
 
-#[derive(Serialize)]
+/// A built-in tag: a placeholder (`[NAME]`) of URL, header and body templates.
+#[derive(Serialize, utoipa::ToSchema)]
 struct TagInfo {
+    /// The placeholder name, without brackets (`CALLER_ID`).
+    #[schema(value_type = String)]
     name: &'static str,
+    /// What it holds and on which events.
+    #[schema(value_type = String)]
     description: &'static str,
 }
 
+/// One event type and the built-in tags that apply to it.
+#[derive(utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "documents `moja_core::tags::EventTypeInfo` in /openapi.json"
+)]
+struct EventTypeInfoView {
+    event: EventTypeView,
+    /// When it is sent.
+    description: String,
+    /// The built-in tags that apply to it (names without brackets); custom tags apply to every
+    /// event and are not listed.
+    tags: Vec<String>,
+}
+
+/// An outbound event an outgoing webhook can subscribe to, by its wire name.
+#[derive(utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "documents `moja_core::events::EventType` in /openapi.json"
+)]
+pub(super) enum EventTypeView {
+    /// A new inbound call was received.
+    #[serde(rename = "call.incoming")]
+    Incoming,
+    /// The call was answered by a target.
+    #[serde(rename = "call.connected")]
+    Connected,
+    /// Either party ended the call.
+    #[serde(rename = "call.hangup")]
+    Hangup,
+    /// The call could not be connected (busy, no answer, error).
+    #[serde(rename = "call.failure")]
+    Failure,
+    /// Post-call processing is finished.
+    #[serde(rename = "call.completed")]
+    Completed,
+    /// The call met its conversion criteria (sent after the hang-up).
+    #[serde(rename = "call.converted")]
+    Converted,
+    /// The call has been connected for 5 seconds.
+    #[serde(rename = "call.on_5_secs_mark")]
+    On5SecsMark,
+    /// The call has been connected for 15 seconds.
+    #[serde(rename = "call.on_15_secs_mark")]
+    On15SecsMark,
+    /// The call has been connected for 30 seconds.
+    #[serde(rename = "call.on_30_secs_mark")]
+    On30SecsMark,
+    /// The call has been connected for 45 seconds.
+    #[serde(rename = "call.on_45_secs_mark")]
+    On45SecsMark,
+    /// The call has been connected for 60 seconds.
+    #[serde(rename = "call.on_60_secs_mark")]
+    On60SecsMark,
+}
+
+/// The outbound events, the built-in tags that apply to each, and the org's custom tags.
+///
+/// Template placeholders are tag names in brackets (`[CALLER_ID]`); the org's custom tags apply
+/// to every event.
+#[utoipa::path(
+    get,
+    path = "/api/v1/event-types",
+    operation_id = "list_event_types",
+    tag = "event-types",
+    security(("org_api_key" = [])),
+    responses((status = 200, description = "The event types and tags", body = EventTypes)),
+)]
 async fn list(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,

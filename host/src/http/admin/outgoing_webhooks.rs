@@ -8,6 +8,8 @@
 //! that are not tags, or do not apply to the event, are reported as `warnings` (they render as
 //! written).
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -24,9 +26,12 @@ use moja_store::{
 use serde::Serialize;
 use serde_json::Value;
 
+use super::event_types::EventTypeView;
 use super::input::{Body, invalid, missing};
+use super::outgoing_requests::AttemptView;
 use super::{ApiResult, campaign_scope, deleted, found, now, plugin, store_failed};
 use crate::app::AppState;
+use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Created, List, OrgAuth};
 use crate::outbound::{RenderFailure, render, sealed_headers, send_once};
 use crate::plugins::PluginWorld;
@@ -51,32 +56,188 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// An outgoing webhook as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = OutgoingWebhookView)]
 struct WebhookView {
     id: String,
     name: String,
+    /// The event it is sent for.
+    #[schema(value_type = EventTypeView)]
     event_type: EventType,
+    #[schema(value_type = HttpMethodView)]
     method: String,
+    /// The URL template.
     url: String,
     /// The header templates, only in the answer to the request that set them.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<HashMap<String, String>>, nullable = false)]
     headers: Option<serde_json::Map<String, Value>>,
+    /// The header names, in order (the templates are stored sealed).
     header_names: Vec<String>,
+    /// The body template (a JSON object given as the body is kept as its text).
     body: String,
+    #[schema(value_type = BodyFormatView)]
     body_format: BodyFormat,
+    /// The campaigns whose calls it is sent for; empty: all of the org's.
     campaign_ids: Vec<String>,
+    /// The renderer plugin's name.
     renderer: String,
+    /// Configuration handed to the renderer.
+    #[schema(value_type = HashMap<String, String>)]
     plugin_config: serde_json::Map<String, Value>,
+    /// A disabled webhook gets no new deliveries.
     enabled: bool,
+    /// Whether requests are signed (Standard Webhooks `webhook-signature`).
     signed: bool,
-    /// The signing secret, only in the answer to the request that set it.
+    /// The signing secret (`whsec_…`), only in the answer to the request that set it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     secret: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     updated_at: Timestamp,
+    /// Placeholders that are not tags, or do not apply to the event: they are sent as written.
+    /// Only in the answer to a write, and only when there are some.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     warnings: Vec<String>,
 }
+
+/// The HTTP method of the requests sent.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+#[allow(
+    dead_code,
+    reason = "documents the methods `method` accepts in /openapi.json"
+)]
+enum HttpMethodView {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+/// How the rendered body is encoded.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(
+    dead_code,
+    reason = "documents `moja_store::BodyFormat` in /openapi.json"
+)]
+enum BodyFormatView {
+    /// `application/json`.
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+}
+
+/// `body` in a request: a template string, or a JSON object or array kept as its (pretty-printed)
+/// text; at most 64 KiB. Placeholders are tag names in brackets (`[CALLER_ID]`).
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code, reason = "documents what `template` reads for `body`")]
+enum BodyTemplate {
+    /// Template text.
+    Text(String),
+    /// A JSON object whose strings may hold placeholders.
+    Object(HashMap<String, Value>),
+    /// A JSON array whose strings may hold placeholders.
+    Array(Vec<Value>),
+}
+
+/// `secret` in a request: `true` generates a secret, a `whsec_…` string sets it, `false` (or
+/// `null`) removes it; a secret set is shown once, in the answer.
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code, reason = "documents what `secret` reads")]
+enum SecretInput {
+    /// `true`: generate one (`whsec_` and the base64 of 32 random bytes); `false`: remove it.
+    Generate(bool),
+    /// A Standard Webhooks secret: `whsec_` and the base64 of the key.
+    Given(String),
+}
+
+/// The settings of an outgoing webhook, on create and update; a member left out keeps its
+/// value (or its default at creation). Templates are checked by rendering them against a sample
+/// call: one that cannot give a valid request is a 400.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the body `apply` reads field by field")]
+struct OutgoingWebhookSettings {
+    /// 1–500 characters; default the event type's name.
+    name: Option<String>,
+    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`, in any case; default `POST`.
+    #[schema(example = "POST")]
+    method: Option<String>,
+    /// Header name → value template; replaces every header. At most 50 headers, values at most
+    /// 8 KiB without CR or LF. Stored sealed: reads show only `header_names`.
+    headers: Option<HashMap<String, String>>,
+    body: Option<BodyTemplate>,
+    /// Default `json`.
+    body_format: Option<BodyFormatView>,
+    /// Campaigns of the org (at most 100) whose calls it is sent for; empty: all.
+    campaign_ids: Option<Vec<String>>,
+    /// The name of a loaded renderer plugin; default `render-template`.
+    renderer: Option<String>,
+    /// String values handed to the renderer.
+    plugin_config: Option<HashMap<String, String>>,
+    /// Default `true`.
+    enabled: Option<bool>,
+    /// Signing (Standard Webhooks): `true`, a `whsec_…` secret, or `false`/`null` to stop
+    /// signing. Default: not signed.
+    secret: Option<SecretInput>,
+}
+
+/// A new outgoing webhook.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the body `create` reads field by field")]
+struct CreateOutgoingWebhook {
+    event_type: EventTypeView,
+    /// The URL template (http or https), at most 4096 bytes; trimmed.
+    url: String,
+    #[serde(flatten)]
+    settings: OutgoingWebhookSettings,
+}
+
+/// Changes to an outgoing webhook: members left out keep their value.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the body `update` reads field by field")]
+struct UpdateOutgoingWebhook {
+    event_type: Option<EventTypeView>,
+    /// The URL template, at most 4096 bytes; trimmed.
+    url: Option<String>,
+    #[serde(flatten)]
+    settings: OutgoingWebhookSettings,
+}
+
+/// The optional body of a test send (an empty body is `{}`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "documents the body `test` reads field by field")]
+struct TestSend {
+    /// Render for this event instead of the webhook's own.
+    event_type: Option<EventTypeView>,
+}
+
+/// Marks the test send's body optional: utoipa makes a body optional only for an `Option`
+/// type, which would also document a `null` body (refused: the body is empty or an object).
+pub(super) struct OptionalTestBody;
+
+impl utoipa::Modify for OptionalTestBody {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let body = openapi
+            .paths
+            .paths
+            .get_mut("/api/v1/webhooks/outgoing/{id}/test")
+            .and_then(|item| item.post.as_mut())
+            .and_then(|operation| operation.request_body.as_mut());
+        if let Some(body) = body {
+            body.required = Some(utoipa::openapi::Required::False);
+        }
+    }
+}
+
+/// The webhook id of the path.
+const WEBHOOK_ID: &str = "The outgoing webhook's id";
 
 /// What a write reveals once.
 #[derive(Default)]
@@ -367,8 +528,22 @@ async fn apply(
     Ok(revealed)
 }
 
+/// Creates an outgoing webhook; its header templates and secret are shown this once.
+///
 /// `event_type` and `url` are required; `method` defaults to POST, `body_format` to json,
 /// `name` to the event type.
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/outgoing",
+    operation_id = "create_outgoing_webhook",
+    tag = "outgoing-webhooks",
+    request_body = CreateOutgoingWebhook,
+    security(("org_api_key" = [])),
+    responses(
+        (status = 201, description = "The webhook, with `headers`, `secret` and `warnings` when set", body = WebhookView),
+        (status = 400, description = "A field is missing or invalid, or a template does not give a valid request with sample values (`field` names it)", body = ErrorBody),
+    ),
+)]
 async fn create(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -408,6 +583,15 @@ async fn create(
     Ok(Created(view(webhook, revealed)))
 }
 
+/// The org's outgoing webhooks (header names, not templates; no secrets).
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/outgoing",
+    operation_id = "list_outgoing_webhooks",
+    tag = "outgoing-webhooks",
+    security(("org_api_key" = [])),
+    responses((status = 200, description = "The webhooks", body = List<WebhookView>)),
+)]
 async fn list(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -425,6 +609,19 @@ async fn list(
     )))
 }
 
+/// One outgoing webhook (header names, not templates; no secret).
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/outgoing/{id}",
+    operation_id = "get_outgoing_webhook",
+    tag = "outgoing-webhooks",
+    params(("id" = String, Path, description = WEBHOOK_ID)),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "The webhook", body = WebhookView),
+        (status = 404, description = "No such webhook in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn show(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -437,7 +634,23 @@ async fn show(
     Ok(Json(view(webhook, Revealed::default())))
 }
 
+/// Updates an outgoing webhook (PATCH; PUT is the same).
+///
 /// Any field; the templates are checked again as a whole.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/webhooks/outgoing/{id}",
+    operation_id = "update_outgoing_webhook",
+    tag = "outgoing-webhooks",
+    params(("id" = String, Path, description = WEBHOOK_ID)),
+    request_body = UpdateOutgoingWebhook,
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "The webhook after the change, with `headers`, `secret` and `warnings` when set", body = WebhookView),
+        (status = 400, description = "A field is invalid, or a template does not give a valid request with sample values (`field` names it)", body = ErrorBody),
+        (status = 404, description = "No such webhook in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn update(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -462,7 +675,40 @@ async fn update(
     Ok(Json(view(webhook, revealed)))
 }
 
+/// Updates an outgoing webhook: the same as PATCH (members left out keep their value).
+#[utoipa::path(
+    put,
+    path = "/api/v1/webhooks/outgoing/{id}",
+    operation_id = "put_outgoing_webhook",
+    tag = "outgoing-webhooks",
+    params(("id" = String, Path, description = WEBHOOK_ID)),
+    request_body = UpdateOutgoingWebhook,
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "The webhook after the change, with `headers`, `secret` and `warnings` when set", body = WebhookView),
+        (status = 400, description = "A field is invalid, or a template does not give a valid request with sample values (`field` names it)", body = ErrorBody),
+        (status = 404, description = "No such webhook in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
+#[allow(
+    dead_code,
+    reason = "documents PUT in /openapi.json, which the router serves with `update`"
+)]
+fn update_put() {}
+
 /// Deletes the webhook: its pending deliveries fail; its log stays.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/webhooks/outgoing/{id}",
+    operation_id = "delete_outgoing_webhook",
+    tag = "outgoing-webhooks",
+    params(("id" = String, Path, description = WEBHOOK_ID)),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such webhook in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn remove(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
@@ -476,15 +722,38 @@ async fn remove(
 }
 
 /// The answer to a test send.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TestResult {
+    /// The test delivery's id (also its `webhook-id` header).
     delivery_id: String,
+    /// Whether a 2xx came back.
     success: bool,
+    /// The attempt, also in the outgoing request log.
+    #[schema(value_type = AttemptView)]
     attempt: AttemptRecord,
 }
 
 /// Sends the webhook once, rendered from a sample call (optionally for another `event_type`),
 /// through the same guard and logging as real deliveries.
+///
+/// The body is optional. The test delivery is never retried nor resent.
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/outgoing/{id}/test",
+    operation_id = "test_outgoing_webhook",
+    tag = "outgoing-webhooks",
+    params(("id" = String, Path, description = WEBHOOK_ID)),
+    request_body(
+        content = TestSend,
+        description = "Optional: an empty body sends the webhook's own event",
+    ),
+    security(("org_api_key" = [])),
+    responses(
+        (status = 200, description = "Sent (see `success`: a failed send is still a 200)", body = TestResult),
+        (status = 400, description = "The body is not a JSON object (`invalid_json`), or `event_type` is invalid (`invalid_parameter`)", body = ErrorBody),
+        (status = 404, description = "No such webhook in the org (`not_found`)", body = ErrorBody),
+    ),
+)]
 async fn test(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
