@@ -162,6 +162,11 @@ async fn the_documents_templates_arrive_rendered_for_every_method_and_format() {
         "headers": {"X-Lead": "[LEAD_TYPE]", "Authorization": "Bearer s3cret"},
         "body": r#"{"lead": "[LEAD_TYPE]", "tags": {"source": "[UTM_SOURCE]"}, "amount": [REVENUE_PAID_OUT]}"#}))
         .await;
+    t.outgoing(
+        json!({"event_type": "call.connected", "url": "/form-connected", "body_format": "form",
+        "body": "lead=[LEAD_TYPE]&call=[CALL_ID]"}),
+    )
+    .await;
     for method in ["GET", "PATCH", "DELETE"] {
         t.outgoing(json!({"event_type": "call.connected", "method": method,
             "url": format!("/{}?call=[CALL_ID]&lead=[LEAD_TYPE]", method.to_lowercase())}))
@@ -293,6 +298,16 @@ async fn the_documents_templates_arrive_rendered_for_every_method_and_format() {
         let pairs: Vec<(String, String)> = url_pairs(&query);
         assert_eq!(pairs[1], ("lead".into(), hostile.into()), "{query}");
     }
+    let form = t.receiver.wait_on("/form-connected", 2).await;
+    assert_eq!(
+        url_pairs(&form[1].text()),
+        vec![
+            ("lead".into(), hostile.into()),
+            ("call".into(), "hostile".into())
+        ],
+        "a form body keeps its fields: {}",
+        form[1].text()
+    );
     t.post(
         "/api/v1/calls/hostile/hangup",
         json!({"terminated_by": "target"}),
