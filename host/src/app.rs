@@ -42,7 +42,7 @@ pub struct AppState {
     pub limiter: Arc<InMemoryRateLimiter>,
     /// Fixed settings.
     pub settings: Arc<Settings>,
-    /// Outbound delivery: client, sealing key, dispatcher wake-up.
+    /// Outbound delivery: client, sealing key, settings.
     pub outbound: Arc<Outbound>,
 }
 
@@ -119,7 +119,6 @@ pub async fn run_with_clock(
             schedule: config.retry_schedule.clone(),
             poll_interval: config.dispatch_interval,
         },
-        wake: Arc::default(),
     });
 
     let state = AppState {

@@ -32,7 +32,6 @@ pub async fn tick(state: &AppState) -> anyhow::Result<()> {
         .sweep_live_calls(ago(state.settings.max_call_duration), now)
         .await?;
     if !swept.is_empty() {
-        state.outbound.wake();
         tracing::info!(calls = swept.len(), "completed calls left live too long");
     }
     let purged = state

@@ -170,6 +170,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// One logged request.
     async fn get_request(&self, org_id: &str, id: &str) -> Result<Option<RequestLogEntry>>;
 
+    /// Notified after a commit that queued deliveries (new events, resends), so that the
+    /// dispatcher claims at once instead of at its next poll. (On PostgreSQL: LISTEN/NOTIFY.)
+    fn deliveries_queued(&self) -> std::sync::Arc<tokio::sync::Notify>;
+
     /// Creates an outgoing webhook.
     async fn create_outgoing_webhook(&self, webhook: OutgoingWebhook) -> Result<()>;
     /// An org's outgoing webhooks.

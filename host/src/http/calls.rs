@@ -377,10 +377,7 @@ pub(crate) async fn create(
         })
         .await
     {
-        Ok(call) => {
-            state.outbound.wake();
-            Ok(Created(call_json(&call, now)))
-        }
+        Ok(call) => Ok(Created(call_json(&call, now))),
         Err(StoreError::Conflict(_)) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "conflict",
@@ -584,9 +581,6 @@ async fn transition(
         .map_err(ApiError::internal)?
     {
         TransitionResult::Done { call, events } => {
-            if !events.is_empty() {
-                state.outbound.wake();
-            }
             let mut body = call_json(&call, now);
             body["events"] = json!(events);
             Ok(Json(body))

@@ -479,7 +479,6 @@ async fn run_pipeline(
             )
             .await
     };
-    state.outbound.wake();
     response.map_err(ApiError::internal)
 }
 

@@ -28,6 +28,7 @@ impl Dispatcher {
     /// Runs until `shutdown`, then finishes the attempts in hand.
     pub async fn run(state: AppState, shutdown: CancellationToken) {
         let outbound = state.outbound.clone();
+        let queued = state.store.deliveries_queued();
         let settings = &outbound.settings;
         match state.store.release_leases().await {
             Ok(0) => {}
@@ -92,7 +93,7 @@ impl Dispatcher {
                 Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
                     release(&mut held, &mut in_flight, &mut in_hand, done)
                 }
-                _ = outbound.wake.notified() => {}
+                _ = queued.notified() => {}
                 _ = tokio::time::sleep(settings.poll_interval) => {}
             }
         }

@@ -6,13 +6,11 @@ mod dispatcher;
 mod keys;
 pub mod render;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use moja_core::sealed::SealingKey;
 use moja_delivery::client::DeliveryClient;
 use moja_delivery::retry::RetrySchedule;
-use tokio::sync::Notify;
 
 pub use attempt::{AttemptInput, AttemptResult, send_once};
 pub use dispatcher::Dispatcher;
@@ -43,13 +41,4 @@ pub struct Outbound {
     pub sealing: SealingKey,
     /// Settings.
     pub settings: DeliverySettings,
-    /// Wakes the dispatcher after a write queued deliveries.
-    pub wake: Arc<Notify>,
-}
-
-impl Outbound {
-    /// Tells the dispatcher there may be new work.
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
 }

@@ -52,6 +52,8 @@ pub struct SqliteStore {
     /// Webhooks (with their org) by key hash: every public request looks one up. Only this
     /// process writes the database, so clearing on each webhook or org change keeps it exact.
     webhooks_by_key: Arc<Mutex<WebhookCache>>,
+    /// Notified after each commit that queued deliveries.
+    deliveries_queued: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Debug)]
@@ -118,8 +120,10 @@ impl SqliteStore {
         }
         let connection = open_connection(path, false, sync)?;
         migrate(&connection)?;
+        let deliveries_queued = Arc::new(tokio::sync::Notify::new());
         Ok(Self {
-            writer: Writer::start(connection),
+            writer: Writer::start(connection, deliveries_queued.clone()),
+            deliveries_queued,
             readers: Arc::new(ReaderPool {
                 path: path.to_path_buf(),
                 idle: Mutex::new(Vec::new()),
@@ -1095,6 +1099,10 @@ impl Store for SqliteStore {
             .transpose()
         })
         .await
+    }
+
+    fn deliveries_queued(&self) -> Arc<tokio::sync::Notify> {
+        self.deliveries_queued.clone()
     }
 
     async fn create_outgoing_webhook(&self, webhook: OutgoingWebhook) -> Result<()> {

@@ -245,6 +245,9 @@ pub(super) fn insert_event(c: &Connection, event: &OutboundEvent) -> Result<()> 
 const DELIVERY_COLUMNS: &str = "id, org_id, webhook_id, event_id, call_id, event_type, state, attempts, retries_used, next_attempt_at, created_at, updated_at, last_status, last_error";
 
 pub(super) fn insert_delivery(c: &Connection, d: &Delivery) -> Result<()> {
+    if d.state == DeliveryState::Pending {
+        super::writer::note_delivery_queued();
+    }
     c.prepare_cached(&format!(
         "INSERT INTO deliveries ({DELIVERY_COLUMNS})
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
@@ -657,6 +660,7 @@ pub(super) fn resend(
         // A test send has no event to render again; a deleted webhook sends nothing.
         return Ok(Resend::NotFound);
     }
+    super::writer::note_delivery_queued();
     c.execute(
         "UPDATE deliveries SET state = 'pending', retries_used = 0, next_attempt_at = ?2,
            lease_until = NULL, updated_at = ?2

@@ -5,11 +5,12 @@
 //! what makes durable writes cheap; a single writer makes every job serializable.
 
 use std::any::Any;
-use std::sync::mpsc;
+use std::cell::Cell;
+use std::sync::{Arc, mpsc};
 use std::thread;
 
 use rusqlite::Connection;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 use crate::{Result, StoreError};
 
@@ -19,6 +20,17 @@ const MAX_GROUP: usize = 256;
 type Answer = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 type Job = Box<dyn FnOnce(&Connection) -> Answer + Send>;
 
+thread_local! {
+    /// Set by a job of the current group that queued an outbound delivery.
+    static DELIVERIES_QUEUED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Notes that the running job queued a delivery: once its group commits, the store's
+/// `deliveries_queued` signal fires.
+pub(crate) fn note_delivery_queued() {
+    DELIVERIES_QUEUED.with(|queued| queued.set(true));
+}
+
 /// A handle that submits jobs to the writer thread.
 #[derive(Debug, Clone)]
 pub(crate) struct Writer {
@@ -26,12 +38,13 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `connection`.
-    pub(crate) fn start(connection: Connection) -> Self {
+    /// Starts the writer thread on `connection`; `queued` is notified after each commit that
+    /// queued deliveries.
+    pub(crate) fn start(connection: Connection, queued: Arc<Notify>) -> Self {
         let (jobs, queue) = mpsc::channel::<Job>();
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(connection, queue))
+            .spawn(move || run(connection, queue, queued))
             .expect("spawn the SQLite writer thread");
         Self { jobs }
     }
@@ -78,7 +91,7 @@ fn in_savepoint<R>(
     }
 }
 
-fn run(connection: Connection, queue: mpsc::Receiver<Job>) {
+fn run(connection: Connection, queue: mpsc::Receiver<Job>, queued: Arc<Notify>) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -102,6 +115,10 @@ fn run(connection: Connection, queue: mpsc::Receiver<Job>) {
             let _ = connection.execute_batch("ROLLBACK");
         }
         let error = commit.err();
+        // A rolled-back job may have set the flag: a spurious wake-up costs one empty claim.
+        if DELIVERIES_QUEUED.with(|q| q.replace(false)) && error.is_none() {
+            queued.notify_one();
+        }
         for answer in answers {
             answer(error.as_ref());
         }

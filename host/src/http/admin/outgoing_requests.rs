@@ -254,7 +254,6 @@ async fn resend(
         .map_err(store_failed)?;
     match answer {
         Resend::Queued(delivery) => {
-            state.outbound.wake();
             Ok((StatusCode::ACCEPTED, Json(*delivery)))
         }
         Resend::StillPending(_) => Err(ApiError::new(
