@@ -253,9 +253,7 @@ async fn resend(
         .await
         .map_err(store_failed)?;
     match answer {
-        Resend::Queued(delivery) => {
-            Ok((StatusCode::ACCEPTED, Json(*delivery)))
-        }
+        Resend::Queued(delivery) => Ok((StatusCode::ACCEPTED, Json(*delivery))),
         Resend::StillPending(_) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "delivery_pending",
