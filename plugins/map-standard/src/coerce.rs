@@ -7,9 +7,9 @@
 use std::borrow::Cow;
 
 use moja_plugin_sdk::PluginError;
-use serde_json::Value;
 
 use crate::input::Entry;
+use crate::json::Val;
 
 /// The values `no_payout_reason` accepts besides null (SPEC §5), spelled exactly.
 pub(crate) const NO_PAYOUT_REASONS: [&str; 3] = [
@@ -22,28 +22,37 @@ pub(crate) const NO_PAYOUT_REASONS: [&str; 3] = [
 const SHOWN_CHARS: usize = 60;
 
 /// The JSON type of `value` with its article, for messages: `a string`, `an array`.
-pub(crate) fn describe(value: &Value) -> &'static str {
+pub(crate) fn describe(value: &Val<'_>) -> &'static str {
     match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        Val::Null | Val::Skipped => "null",
+        Val::Bool(_) => "a boolean",
+        Val::Number(_) => "a number",
+        Val::String(_) => "a string",
+        Val::Array(_) => "an array",
+        Val::Object(_) => "an object",
     }
 }
 
 /// `value` as an error message quotes it: scalars as JSON text (long strings cut), containers by
 /// their type.
-pub(crate) fn shown(value: &Value) -> String {
+pub(crate) fn shown(value: &Val<'_>) -> String {
     match value {
-        Value::String(s) if s.chars().count() > SHOWN_CHARS => {
+        Val::String(s) if s.chars().count() > SHOWN_CHARS => {
             let cut: String = s.chars().take(SHOWN_CHARS).collect();
-            format!("{}…", Value::String(cut))
+            format!("{}…", quoted(&cut))
         }
-        Value::Array(_) | Value::Object(_) => describe(value).to_owned(),
-        other => other.to_string(),
+        Val::String(s) => quoted(s),
+        Val::Array(_) | Val::Object(_) | Val::Null | Val::Skipped => describe(value).to_owned(),
+        Val::Bool(b) => b.to_string(),
+        Val::Number(n) => n.to_string(),
     }
+}
+
+/// `s` as a JSON string literal.
+pub(crate) fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    crate::json::write_json_string(s, &mut out);
+    out
 }
 
 /// A parameter name as a message quotes it: cut to [`SHOWN_CHARS`] characters.
@@ -55,29 +64,30 @@ pub(crate) fn short(name: &str) -> Cow<'_, str> {
     Cow::Owned(format!("{cut}…"))
 }
 
-fn invalid(entry: &Entry, expected: &str, value: &Value) -> PluginError {
+fn invalid(entry: &Entry<'_>, expected: &str, value: &Val<'_>) -> PluginError {
+    let path = entry.path();
     PluginError::invalid(
-        &entry.path,
-        format!("{} must be {expected}, got {}", entry.path, shown(value)),
+        &path,
+        format!("{path} must be {expected}, got {}", shown(value)),
     )
 }
 
 /// The one value of `entry`. Form and query values are coerced here: the string `"null"` is null,
 /// and a key repeated with the same value counts once (a repeated key with different values is an
 /// error: which one was meant cannot be told).
-pub(crate) fn single(entry: &Entry) -> Result<Cow<'_, Value>, PluginError> {
+pub(crate) fn single<'p>(entry: &Entry<'p>) -> Result<Cow<'p, Val<'p>>, PluginError> {
     if !entry.text {
-        return Ok(Cow::Borrowed(&entry.value));
+        return Ok(Cow::Borrowed(entry.value));
     }
-    let value = match &entry.value {
-        Value::Array(items) => match items.first() {
+    let value = match entry.value {
+        Val::Array(items) => match items.first() {
             Some(first) if items.iter().all(|item| item == first) => first,
             _ => {
+                let path = entry.path();
                 return Err(PluginError::invalid(
-                    &entry.path,
+                    &path,
                     format!(
-                        "{} is given {} times with different values; send it once",
-                        entry.path,
+                        "{path} is given {} times with different values; send it once",
                         items.len()
                     ),
                 ));
@@ -86,7 +96,7 @@ pub(crate) fn single(entry: &Entry) -> Result<Cow<'_, Value>, PluginError> {
         other => other,
     };
     if value.as_str() == Some("null") {
-        return Ok(Cow::Owned(Value::Null));
+        return Ok(Cow::Owned(Val::Null));
     }
     Ok(Cow::Borrowed(value))
 }
@@ -94,28 +104,33 @@ pub(crate) fn single(entry: &Entry) -> Result<Cow<'_, Value>, PluginError> {
 /// An identifier (`call_log_id`, `phone_number`, `caller_id`, `transaction_id`): a string, trimmed,
 /// or a number taken as its text. Null and blank mean not given. `expected` completes the message
 /// `<field> must be …`.
-pub(crate) fn id(entry: &Entry, expected: &str) -> Result<Option<String>, PluginError> {
+pub(crate) fn id(entry: &Entry<'_>, expected: &str) -> Result<Option<String>, PluginError> {
     let value = single(entry)?;
     let text = match value.as_ref() {
-        Value::Null => return Ok(None),
-        Value::String(s) => s.trim().to_owned(),
-        Value::Number(n) => n.to_string(),
+        Val::Null => return Ok(None),
+        Val::String(s) => s.trim(),
+        Val::Number(n) => n,
         other => return Err(invalid(entry, expected, other)),
     };
-    Ok((!text.is_empty()).then_some(text))
+    Ok((!text.is_empty()).then(|| text.to_owned()))
 }
 
 /// A boolean: JSON `true`/`false`, or the strings `true`, `false`, `1`, `0` (any case, from any
 /// source: some JSON senders quote their booleans).
-pub(crate) fn boolean(entry: &Entry) -> Result<Option<bool>, PluginError> {
+pub(crate) fn boolean(entry: &Entry<'_>) -> Result<Option<bool>, PluginError> {
     let value = single(entry)?;
     let parsed = match value.as_ref() {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" => Some(true),
-            "false" | "0" => Some(false),
-            _ => None,
-        },
+        Val::Bool(b) => Some(*b),
+        Val::String(s) => {
+            let s = s.trim();
+            if s.eq_ignore_ascii_case("true") || s == "1" {
+                Some(true)
+            } else if s.eq_ignore_ascii_case("false") || s == "0" {
+                Some(false)
+            } else {
+                None
+            }
+        }
         _ => None,
     };
     match parsed {
@@ -137,46 +152,49 @@ pub(crate) fn is_decimal(text: &str) -> bool {
 /// A money amount: a JSON number or a numeric string, kept exactly as written (`25.50` stays
 /// `"25.50"`; never through binary floating point). Non-negative plain decimals only: no sign, no
 /// exponent. `Ok(Some(None))` is null, allowed only when `nullable`.
-pub(crate) fn money(entry: &Entry, nullable: bool) -> Result<Option<Option<String>>, PluginError> {
+pub(crate) fn money(
+    entry: &Entry<'_>,
+    nullable: bool,
+) -> Result<Option<Option<String>>, PluginError> {
     let value = single(entry)?;
     let text = match value.as_ref() {
-        Value::Null if nullable => return Ok(Some(None)),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.trim().to_owned(),
-        _ => String::new(),
+        Val::Null if nullable => return Ok(Some(None)),
+        Val::Number(n) => n,
+        Val::String(s) => s.trim(),
+        _ => "",
     };
-    if is_decimal(&text) {
-        return Ok(Some(Some(text)));
+    if is_decimal(text) {
+        return Ok(Some(Some(text.to_owned())));
     }
     // Quote what was sent: a refused `"null"` string over GET reads better than `null`.
     let sent = match value.as_ref() {
-        Value::Null if entry.text => Value::String("null".to_owned()),
-        other => other.clone(),
+        Val::Null if entry.text => &Val::String(Cow::Borrowed("null")),
+        other => other,
     };
-    Err(invalid(entry, "a non-negative decimal number", &sent))
+    Err(invalid(entry, "a non-negative decimal number", sent))
 }
 
 /// A string field that may be set to null (`reason`, `state`): `Some(None)` is null. Numbers are
 /// taken as their text when `numbers` (a ZIP code sent as `90210`).
 pub(crate) fn nullable_text(
-    entry: &Entry,
+    entry: &Entry<'_>,
     numbers: bool,
 ) -> Result<Option<Option<String>>, PluginError> {
     let value = single(entry)?;
     match value.as_ref() {
-        Value::Null => Ok(Some(None)),
-        Value::String(s) => Ok(Some(Some(s.clone()))),
-        Value::Number(n) if numbers => Ok(Some(Some(n.to_string()))),
+        Val::Null => Ok(Some(None)),
+        Val::String(s) => Ok(Some(Some(s.to_string()))),
+        Val::Number(n) if numbers => Ok(Some(Some(n.to_string()))),
         other => Err(invalid(entry, "a string or null", other)),
     }
 }
 
 /// `call_converted_at`: an RFC 3339 string, passed through (the host validates it), or null.
-pub(crate) fn timestamp(entry: &Entry) -> Result<Option<Option<String>>, PluginError> {
+pub(crate) fn timestamp(entry: &Entry<'_>) -> Result<Option<Option<String>>, PluginError> {
     let value = single(entry)?;
     match value.as_ref() {
-        Value::Null => Ok(Some(None)),
-        Value::String(s) => Ok(Some(Some(s.trim().to_owned()))),
+        Val::Null => Ok(Some(None)),
+        Val::String(s) => Ok(Some(Some(s.trim().to_owned()))),
         other => Err(invalid(
             entry,
             "an RFC 3339 timestamp such as \"2026-04-03T14:30:00Z\", or null",
@@ -186,23 +204,23 @@ pub(crate) fn timestamp(entry: &Entry) -> Result<Option<Option<String>>, PluginE
 }
 
 /// `no_payout_reason`: one of [`NO_PAYOUT_REASONS`], spelled exactly, or null.
-pub(crate) fn no_payout_reason(entry: &Entry) -> Result<Option<Option<String>>, PluginError> {
+pub(crate) fn no_payout_reason(entry: &Entry<'_>) -> Result<Option<Option<String>>, PluginError> {
     let value = single(entry)?;
     let expected =
         "one of \"Campaign preconversion\", \"Condition not met\", \"Caps exceeded\" or null";
     match value.as_ref() {
-        Value::Null => Ok(Some(None)),
-        Value::String(s) if NO_PAYOUT_REASONS.contains(&s.as_str()) => Ok(Some(Some(s.clone()))),
+        Val::Null => Ok(Some(None)),
+        Val::String(s) if NO_PAYOUT_REASONS.contains(&s.as_ref()) => Ok(Some(Some(s.to_string()))),
         other => Err(invalid(entry, expected, other)),
     }
 }
 
 /// `currency`: a three-letter ISO 4217 code, upper-cased. Null means not given (the default, USD).
-pub(crate) fn currency(entry: &Entry) -> Result<Option<String>, PluginError> {
+pub(crate) fn currency(entry: &Entry<'_>) -> Result<Option<String>, PluginError> {
     let value = single(entry)?;
     match value.as_ref() {
-        Value::Null => Ok(None),
-        Value::String(s) => {
+        Val::Null => Ok(None),
+        Val::String(s) => {
             let code = s.trim();
             if code.len() == 3 && code.bytes().all(|b| b.is_ascii_alphabetic()) {
                 Ok(Some(code.to_ascii_uppercase()))
@@ -226,13 +244,14 @@ pub(crate) fn currency(entry: &Entry) -> Result<Option<String>, PluginError> {
 mod tests {
     use super::*;
     use crate::input::Source;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
-    fn entry(value: Value, text: bool) -> Entry {
+    fn entry(value: Value, text: bool) -> Entry<'static> {
         Entry {
-            key: "f".into(),
-            path: "f".into(),
-            value,
+            key: "f",
+            parent: None,
+            name: None,
+            value: Box::leak(Box::new(Val::from_json(value))),
             source: Source::Body,
             text,
         }

@@ -6,14 +6,21 @@
 //! `remove[]=a` and a repeated `remove=a&remove=b` become arrays, `fields[converted]=true` becomes
 //! `{"fields": {"converted": "true"}}`. Their values stay strings; `coerce` reads them by the type
 //! their field expects.
+//!
+//! Parameters borrow from the request: a JSON body is read in one pass without a `Value` tree
+//! (see [`json`](crate::json)), and the values of top-level fields the mapper never reads are
+//! checked but not kept.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
+use std::ops::Range;
 
 use moja_plugin_sdk::request::{self, BodyKind};
 use moja_plugin_sdk::{ErrorCode, HttpRequest, PluginError};
-use serde_json::{Map, Value};
 
 use crate::coerce;
+use crate::json::{self, Members, MembersBuilder, Val};
+use crate::lookup::Name;
 
 /// The credential of the public endpoints. The host strips it from the query; it is dropped here
 /// again wherever it appears, and never reported as an ignored field.
@@ -31,26 +38,26 @@ pub(crate) enum Source {
     Query,
 }
 
-/// One named parameter.
-#[derive(Debug, Clone)]
-pub(crate) struct Entry {
+/// One top-level parameter of a request.
+#[derive(Debug)]
+pub(crate) struct Param<'a> {
     /// The key as sent (`revenue_amount`).
-    pub(crate) key: String,
-    /// The key with its wrapper, as error messages and `ignored_fields` name it (`fields.reason`).
-    pub(crate) path: String,
+    pub(crate) key: Cow<'a, str>,
+    /// The name the key is, if the mapper reads it.
+    pub(crate) name: Option<Name>,
     /// The value. Form and query values are strings, arrays of strings (repeated keys, `key[]`) or
-    /// objects of them (`key[sub]`).
-    pub(crate) value: Value,
+    /// objects of them (`key[sub]`). Values of keys the mapper never reads may be `Skipped`.
+    pub(crate) value: Val<'a>,
     /// Where it came from.
     pub(crate) source: Source,
     /// The value came from a form body or the query string: its strings are coerced.
     pub(crate) text: bool,
 }
 
-impl Entry {
-    fn top(key: String, value: Value, source: Source, text: bool) -> Self {
+impl<'a> Param<'a> {
+    fn new(key: Cow<'a, str>, value: Val<'a>, source: Source, text: bool) -> Self {
         Self {
-            path: key.clone(),
+            name: Name::of(&key),
             key,
             value,
             source,
@@ -58,12 +65,52 @@ impl Entry {
         }
     }
 
+    /// This parameter as the readers see it.
+    pub(crate) fn entry(&self) -> Entry<'_> {
+        Entry {
+            key: &self.key,
+            parent: None,
+            name: self.name,
+            value: &self.value,
+            source: self.source,
+            text: self.text,
+        }
+    }
+}
+
+/// One named parameter, at the top level or a member of a wrapper.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry<'p> {
+    /// The key as sent (`revenue_amount`).
+    pub(crate) key: &'p str,
+    /// The key of the wrapper it sits in (`fields`), if any.
+    pub(crate) parent: Option<&'p str>,
+    /// The name the key is, if the mapper reads it.
+    pub(crate) name: Option<Name>,
+    /// The value.
+    pub(crate) value: &'p Val<'p>,
+    /// Where it came from.
+    pub(crate) source: Source,
+    /// The value came from a form body or the query string: its strings are coerced.
+    pub(crate) text: bool,
+}
+
+impl<'p> Entry<'p> {
+    /// The key with its wrapper, as error messages and `ignored_fields` name it (`fields.reason`).
+    pub(crate) fn path(&self) -> Cow<'p, str> {
+        match self.parent {
+            None => Cow::Borrowed(self.key),
+            Some(parent) => Cow::Owned(format!("{parent}.{}", self.key)),
+        }
+    }
+
     /// A member of this entry's object value, such as `fields.reason`.
-    pub(crate) fn member(&self, key: &str, value: &Value) -> Self {
+    pub(crate) fn member(&self, key: &'p str, value: &'p Val<'p>) -> Self {
         Self {
-            key: key.to_owned(),
-            path: format!("{}.{key}", self.path),
-            value: value.clone(),
+            key,
+            parent: Some(self.key),
+            name: Name::of(key),
+            value,
             source: self.source,
             text: self.text,
         }
@@ -73,9 +120,9 @@ impl Entry {
 /// The parameters of one request, top level, in request order: body fields first, then the query
 /// parameters whose key the body does not have.
 #[derive(Debug)]
-pub(crate) struct Params {
+pub(crate) struct Params<'a> {
     /// The top-level parameters.
-    pub(crate) entries: Vec<Entry>,
+    pub(crate) entries: Vec<Param<'a>>,
     /// The request is a POST (batches need one).
     pub(crate) is_post: bool,
 }
@@ -84,35 +131,28 @@ pub(crate) struct Params {
 ///
 /// POST (and any method other than GET and HEAD): the body (a JSON object, form fields, or
 /// nothing), then the query parameters it lacks. GET and HEAD: the query only; a body is not read.
-pub(crate) fn read(request: &HttpRequest) -> Result<Params, PluginError> {
-    let method = request.method.to_ascii_uppercase();
-    let reads_body = method != "GET" && method != "HEAD";
+pub(crate) fn read(request: &HttpRequest) -> Result<Params<'_>, PluginError> {
+    let method = request.method.as_str();
+    let reads_body = !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD");
     let mut entries = Vec::new();
     if reads_body {
         match request::body_kind(request) {
             BodyKind::Empty => {}
-            BodyKind::Json => match request::json_body(request)? {
-                Value::Object(map) => {
-                    for (key, value) in map {
-                        if key != AUTH_KEY {
-                            entries.push(Entry::top(key, value, Source::Body, false));
-                        }
+            BodyKind::Json => {
+                let members = match json::top_object(&request.body, |key| Name::of(key).is_some()) {
+                    Ok(members) => members,
+                    Err(json::GiveUp) => serde_members(request)?,
+                };
+                entries.reserve(members.len());
+                for (key, value) in members {
+                    if key != AUTH_KEY {
+                        entries.push(Param::new(key, value, Source::Body, false));
                     }
                 }
-                other => {
-                    return Err(PluginError::new(
-                        ErrorCode::InvalidJson,
-                        format!(
-                            "Invalid JSON body: expected a JSON object such as \
-                             {{\"call_log_id\": \"abc-123\"}} at the top level, got {}",
-                            coerce::describe(&other)
-                        ),
-                    ));
-                }
-            },
+            }
             BodyKind::Form => {
-                for (key, value) in text_params(request::form_body(request))? {
-                    entries.push(Entry::top(key, value, Source::Body, true));
+                for (key, value) in text_params(form_urlencoded::parse(&request.body))? {
+                    entries.push(Param::new(key, value, Source::Body, true));
                 }
             }
             BodyKind::Unsupported(content_type) => {
@@ -120,30 +160,65 @@ pub(crate) fn read(request: &HttpRequest) -> Result<Params, PluginError> {
             }
         }
     }
-    let body_keys: HashSet<String> = entries.iter().map(|e| e.key.clone()).collect();
-    for (key, value) in text_params(request.query.iter().cloned())? {
-        if !body_keys.contains(&key) {
-            entries.push(Entry::top(key, value, Source::Query, true));
+    let mut query = text_params(
+        request
+            .query
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str())),
+    )?;
+    if !entries.is_empty() && !query.is_empty() {
+        if entries.len() * query.len() <= 256 {
+            query.retain(|(key, _)| !entries.iter().any(|e| e.key == *key));
+        } else {
+            let body_keys: HashSet<&str> = entries.iter().map(|e| e.key.as_ref()).collect();
+            query.retain(|(key, _)| !body_keys.contains(key.as_ref()));
         }
+    }
+    entries.reserve(query.len());
+    for (key, value) in query {
+        entries.push(Param::new(key, value, Source::Query, true));
     }
     Ok(Params {
         entries,
-        is_post: method == "POST",
+        is_post: method.eq_ignore_ascii_case("POST"),
     })
 }
 
+/// The members of a JSON body read by serde_json: the body the single-pass reader gave up on
+/// (invalid JSON, whose error serde_json words; deep nesting; a top level that is not an object…).
+#[cold]
+fn serde_members(request: &HttpRequest) -> Result<Members<'static>, PluginError> {
+    match Val::from_json(request::json_body(request)?) {
+        Val::Object(members) => Ok(members),
+        other => Err(PluginError::new(
+            ErrorCode::InvalidJson,
+            format!(
+                "Invalid JSON body: expected a JSON object such as \
+                 {{\"call_log_id\": \"abc-123\"}} at the top level, got {}",
+                coerce::describe(&other)
+            ),
+        )),
+    }
+}
+
 /// Groups form or query pairs into one value per top-level key, in order of first appearance.
-fn text_params(
-    pairs: impl IntoIterator<Item = (String, String)>,
-) -> Result<Map<String, Value>, PluginError> {
-    let mut map = Map::new();
+fn text_params<'a, K, V>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> Result<Members<'a>, PluginError>
+where
+    K: Into<Cow<'a, str>>,
+    V: Into<Cow<'a, str>>,
+{
+    let mut map = MembersBuilder::default();
     for (raw, value) in pairs {
-        let (base, segments) = split_key(&raw);
+        let raw: Cow<'a, str> = raw.into();
+        let (base_len, segments) = split_key(&raw);
+        let base = &raw[..base_len];
         if base == AUTH_KEY {
             continue;
         }
-        let slot = map.entry(base.to_owned()).or_insert(Value::Null);
-        if put(slot, &segments, value).is_err() {
+        let slot = map.slot(base, || part(&raw, 0..base_len), || None);
+        if put(slot, &raw, &segments, value.into()).is_err() {
             return Err(PluginError::invalid(
                 base,
                 format!(
@@ -155,31 +230,68 @@ fn text_params(
             ));
         }
     }
-    Ok(map)
+    Ok(map
+        .finish()
+        .into_iter()
+        .map(|(key, text)| (key, Text::into_val(text)))
+        .collect())
 }
 
-/// One bracket level of a form key: `[name]` or `[]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Segment<'a> {
-    Key(&'a str),
+/// A form or query value being grouped.
+#[derive(Debug)]
+enum Text<'a> {
+    One(Cow<'a, str>),
+    Many(Vec<Cow<'a, str>>),
+    Object(MembersBuilder<'a, Option<Text<'a>>>),
+}
+
+impl<'a> Text<'a> {
+    fn into_val(text: Option<Self>) -> Val<'a> {
+        match text {
+            // Every slot is filled, or grouping failed.
+            None => Val::Null,
+            Some(Text::One(s)) => Val::String(s),
+            Some(Text::Many(items)) => Val::Array(items.into_iter().map(Val::String).collect()),
+            Some(Text::Object(members)) => Val::Object(
+                members
+                    .finish()
+                    .into_iter()
+                    .map(|(key, text)| (key, Text::into_val(text)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// `raw[range]`, borrowed from the request when `raw` is.
+fn part<'a>(raw: &Cow<'a, str>, range: Range<usize>) -> Cow<'a, str> {
+    match raw {
+        Cow::Borrowed(s) => Cow::Borrowed(&s[range]),
+        Cow::Owned(s) => Cow::Owned(s[range].to_owned()),
+    }
+}
+
+/// One bracket level of a form key: `[name]` (the byte range of `name` in the key) or `[]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Key(Range<usize>),
     Push,
 }
 
-/// Splits `add[lead][x]` into `add` and its bracket levels. A key that does not follow the
-/// convention (`[a]`, `a[b`, `a[]x`, `a[][b]`, too deep) is a plain key.
-fn split_key(raw: &str) -> (&str, Vec<Segment<'_>>) {
-    let plain = (raw, Vec::new());
+/// Splits `add[lead][x]` into the length of `add` and its bracket levels. A key that does not
+/// follow the convention (`[a]`, `a[b`, `a[]x`, `a[][b]`, too deep) is a plain key.
+fn split_key(raw: &str) -> (usize, Vec<Segment>) {
+    let plain = (raw.len(), Vec::new());
     let Some(open) = raw.find('[') else {
         return plain;
     };
     if open == 0 {
         return plain;
     }
-    let base = &raw[..open];
-    let mut rest = &raw[open..];
+    let mut at = open;
     let mut segments = Vec::new();
-    while !rest.is_empty() {
-        let Some(inner) = rest.strip_prefix('[') else {
+    while at < raw.len() {
+        let Some(inner) = raw[at..].strip_prefix('[') else {
             return plain;
         };
         let Some(close) = inner.find(']') else {
@@ -189,43 +301,53 @@ fn split_key(raw: &str) -> (&str, Vec<Segment<'_>>) {
         if name.contains('[') || segments.len() == MAX_BRACKET_DEPTH {
             return plain;
         }
+        let start = at + 1;
         segments.push(if name.is_empty() {
             Segment::Push
         } else {
-            Segment::Key(name)
+            Segment::Key(start..start + close)
         });
-        rest = &inner[close + 1..];
+        at = start + close + 1;
     }
     let push_before_end = segments.iter().rev().skip(1).any(|s| *s == Segment::Push);
     if push_before_end {
         return plain;
     }
-    (base, segments)
+    (open, segments)
 }
 
-/// Stores `value` at `segments` below `slot` (`Null` for a fresh slot). A repeated plain key turns
-/// into an array. `Err` when the key was used both with and without brackets.
-fn put(slot: &mut Value, segments: &[Segment<'_>], value: String) -> Result<(), ()> {
+/// Stores `value` at `segments` (ranges of `raw`) below `slot` (`None` for a fresh slot). A
+/// repeated plain key turns into an array. `Err` when the key was used both with and without
+/// brackets.
+#[allow(
+    clippy::ptr_arg,
+    reason = "new keys borrow from the request through the `Cow` when `raw` does"
+)]
+fn put<'a>(
+    slot: &mut Option<Text<'a>>,
+    raw: &Cow<'a, str>,
+    segments: &[Segment],
+    value: Cow<'a, str>,
+) -> Result<(), ()> {
     match segments.split_first() {
         None | Some((Segment::Push, _)) => match slot {
-            Value::Null if segments.is_empty() => *slot = Value::String(value),
-            Value::Null => *slot = Value::Array(vec![Value::String(value)]),
-            Value::String(old) => {
+            None if segments.is_empty() => *slot = Some(Text::One(value)),
+            None => *slot = Some(Text::Many(vec![value])),
+            Some(Text::One(old)) => {
                 let old = std::mem::take(old);
-                *slot = Value::Array(vec![Value::String(old), Value::String(value)]);
+                *slot = Some(Text::Many(vec![old, value]));
             }
-            Value::Array(items) => items.push(Value::String(value)),
-            _ => return Err(()),
+            Some(Text::Many(items)) => items.push(value),
+            Some(Text::Object(_)) => return Err(()),
         },
         Some((Segment::Key(key), rest)) => {
-            if slot.is_null() {
-                *slot = Value::Object(Map::new());
-            }
-            let Value::Object(map) = slot else {
+            let Text::Object(members) =
+                slot.get_or_insert_with(|| Text::Object(MembersBuilder::default()))
+            else {
                 return Err(());
             };
-            let inner = map.entry((*key).to_owned()).or_insert(Value::Null);
-            put(inner, rest, value)?;
+            let inner = members.slot(&raw[key.clone()], || part(raw, key.clone()), || None);
+            put(inner, raw, rest, value)?;
         }
     }
     Ok(())
@@ -234,11 +356,11 @@ fn put(slot: &mut Value, segments: &[Segment<'_>], value: String) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn parse(query: &str) -> Value {
         let pairs = form_urlencoded::parse(query.as_bytes()).into_owned();
-        Value::Object(text_params(pairs).unwrap())
+        serde_json::from_str(&Val::Object(text_params(pairs).unwrap()).to_json()).unwrap()
     }
 
     #[test]
@@ -268,6 +390,46 @@ mod tests {
         assert_eq!(
             parse("moja_auth_key=secret&moja_auth_key[x]=1&a=1"),
             json!({"a": "1"})
+        );
+    }
+
+    #[test]
+    fn bodies_left_to_serde_json_read_the_same() {
+        // Nesting deeper than the single-pass reader goes, and a key serde_json reads its own way.
+        let deep = format!("{}1{}", "[".repeat(110), "]".repeat(110));
+        for body in [
+            format!(r#"{{"call_log_id": "a", "add": {{"k": {deep}}}, "x": 1E3}}"#),
+            r#"{"call_log_id": "a", "x": {"$serde_json::private::Number": "5"}}"#.to_owned(),
+        ] {
+            let request = moja_plugin_sdk::testing::RequestBuilder::post("/x")
+                .body(body.clone(), Some("application/json"))
+                .build();
+            assert_eq!(json::top_object(&request.body, |_| true), Err(json::GiveUp));
+            let params = read(&request).unwrap();
+            let expected: serde_json::Map<String, Value> = serde_json::from_str(&body).unwrap();
+            assert_eq!(params.entries.len(), expected.len());
+            for (param, (key, value)) in params.entries.iter().zip(&expected) {
+                assert_eq!(param.key, key.as_str());
+                assert_eq!(param.value, *value, "{key}");
+            }
+        }
+        let request = moja_plugin_sdk::testing::RequestBuilder::post("/update-tags")
+            .body(
+                format!(r#"{{"call_log_id": "a", "add": {{"k": {deep}}}}}"#),
+                Some("application/json"),
+            )
+            .build();
+        let command =
+            <crate::StandardMapper as moja_plugin_sdk::Mapper>::map(moja_plugin_sdk::MapInput {
+                kind: moja_plugin_sdk::WebhookKind::UpdateTags,
+                request,
+                tags: Vec::new(),
+                config: Vec::new(),
+            })
+            .unwrap();
+        assert_eq!(
+            command.tag_ops,
+            vec![moja_plugin_sdk::TagOp::Add(("k".to_owned(), deep.clone()))]
         );
     }
 

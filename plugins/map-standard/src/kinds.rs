@@ -5,20 +5,18 @@ use moja_plugin_sdk::{CallSelector, Command, ErrorCode, Pairs, PluginError};
 
 use crate::coerce;
 use crate::input::{AUTH_KEY, Params};
-use crate::lookup::{
-    CALL_LOG_ID, CALLER_ID, FIELDS_WRAPPER, Layers, PHONE_NUMBER, REVENUE, TRANSACTION_ID,
-};
+use crate::lookup::{CALL_LOG_ID, CALLER_ID, Layers, Name, PHONE_NUMBER, REVENUE, TRANSACTION_ID};
 use crate::select;
 use crate::tags::{TAG_KEYS, TagOps};
 
-const CURRENCY: &[&str] = &["currency"];
-const CONVERTED: &[&str] = &["converted"];
-const CONVERTED_AT: &[&str] = &["call_converted_at", "converted_at"];
-const PUBLISHER_PAID_OUT: &[&str] = &["publisher_paid_out"];
-const REASON: &[&str] = &["reason", "disposition"];
-const NO_PAYOUT_REASON: &[&str] = &["no_payout_reason"];
-const STATE: &[&str] = &["state"];
-const ZIP: &[&str] = &["zip", "zip_code"];
+const CURRENCY: &[Name] = &[Name::Currency];
+const CONVERTED: &[Name] = &[Name::Converted];
+const CONVERTED_AT: &[Name] = &[Name::CallConvertedAt, Name::ConvertedAt];
+const PUBLISHER_PAID_OUT: &[Name] = &[Name::PublisherPaidOut];
+const REASON: &[Name] = &[Name::Reason, Name::Disposition];
+const NO_PAYOUT_REASON: &[Name] = &[Name::NoPayoutReason];
+const STATE: &[Name] = &[Name::State];
+const ZIP: &[Name] = &[Name::Zip, Name::ZipCode];
 
 /// Tag keys that are not call data: the caller, the idempotency key and the credential.
 const NOT_CALL_DATA: &[&str] = &["caller_id", "from", "transaction_id", AUTH_KEY];
@@ -26,7 +24,7 @@ const NOT_CALL_DATA: &[&str] = &["caller_id", "from", "transaction_id", AUTH_KEY
 /// `call_data` (SPEC §7.1): the caller (`caller_id` or `from`, body before query) is required; the
 /// stored data is the normalizer's tags without the caller, `transaction_id` and the credential.
 /// Nothing is ignored: every other field is data.
-pub(crate) fn call_data(params: &Params, tags: &Pairs) -> Result<Command, PluginError> {
+pub(crate) fn call_data(params: &Params<'_>, tags: Pairs) -> Result<Command, PluginError> {
     let layers = Layers::flat(params);
     let caller_id = layers
         .pick(CALLER_ID, |entry| {
@@ -37,16 +35,15 @@ pub(crate) fn call_data(params: &Params, tags: &Pairs) -> Result<Command, Plugin
     command.caller_id = Some(caller_id);
     command.transaction_id = select::transaction_id(&layers)?;
     command.call_data = tags
-        .iter()
+        .into_iter()
         .filter(|(key, _)| !NOT_CALL_DATA.contains(&key.as_str()))
-        .cloned()
         .collect();
     Ok(command)
 }
 
 /// `update_revenue` (SPEC §7.2): revenue (`revenue_paid_out`, `revenue`, `revenue_amount` or
 /// `amount`) is required and not null; it converts the call if it is not converted yet.
-pub(crate) fn update_revenue(params: &Params) -> Result<Command, PluginError> {
+pub(crate) fn update_revenue(params: &Params<'_>) -> Result<Command, PluginError> {
     let layers = Layers::flat(params);
     let mut command = Command::new(select::calls(&layers, params.is_post)?);
     command.transaction_id = select::transaction_id(&layers)?;
@@ -64,12 +61,12 @@ pub(crate) fn update_revenue(params: &Params) -> Result<Command, PluginError> {
 
 /// `update_tags` (SPEC §7.3): at least one tag operation (`add`, `remove`, or `tags`) is required;
 /// an `add: {}` or `remove: []` with nothing in it does not count.
-pub(crate) fn update_tags(params: &Params) -> Result<Command, PluginError> {
+pub(crate) fn update_tags(params: &Params<'_>) -> Result<Command, PluginError> {
     let layers = Layers::flat(params);
     let mut command = Command::new(select::calls(&layers, params.is_post)?);
     command.transaction_id = select::transaction_id(&layers)?;
     let mut ops = TagOps::default();
-    for entry in layers.top {
+    for entry in &layers.top {
         ops.read(entry)?;
     }
     if ops.is_empty() {
@@ -89,7 +86,7 @@ pub(crate) fn update_tags(params: &Params) -> Result<Command, PluginError> {
 /// level and under `tags`. Revenue here does not convert the call. A request that changes nothing
 /// is refused (`missing_parameter`), naming the fields it may carry and those that were not
 /// understood: a sender whose only field was misspelt learns it at once.
-pub(crate) fn update_fields(params: &Params) -> Result<Command, PluginError> {
+pub(crate) fn update_fields(params: &Params<'_>) -> Result<Command, PluginError> {
     let layers = Layers::with_fields_wrapper(params)?;
     let mut command = Command::new(select::calls(&layers, params.is_post)?);
     command.transaction_id = select::transaction_id(&layers)?;
@@ -108,8 +105,8 @@ pub(crate) fn update_fields(params: &Params) -> Result<Command, PluginError> {
     fields.zip = layers.pick(ZIP, |entry| coerce::nullable_text(entry, true))?;
 
     let mut ops = TagOps::default();
-    for entry in layers.top {
-        if entry.key == FIELDS_WRAPPER {
+    for entry in &layers.top {
+        if entry.name == Some(Name::Fields) {
             for wrapped in &layers.wrapped {
                 ops.read(wrapped)?;
             }
@@ -132,7 +129,7 @@ pub(crate) fn update_fields(params: &Params) -> Result<Command, PluginError> {
         STATE,
         ZIP,
         TAG_KEYS,
-        &[FIELDS_WRAPPER],
+        &[Name::Fields],
     ]);
 
     if command.tag_ops.is_empty() && changes_nothing(&command) {

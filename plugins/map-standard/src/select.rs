@@ -4,10 +4,10 @@
 use std::collections::HashSet;
 
 use moja_plugin_sdk::{CallSelector, ErrorCode, PluginError};
-use serde_json::Value;
 
 use crate::coerce;
 use crate::input::Entry;
+use crate::json::Val;
 use crate::lookup::{CALL_LOG_ID, Layers, PHONE_NUMBER, TRANSACTION_ID};
 
 /// The most call log ids one request may name (SPEC §7.5).
@@ -54,8 +54,8 @@ pub(crate) fn transaction_id(layers: &Layers<'_>) -> Result<Option<String>, Plug
     })
 }
 
-fn ids(entry: &Entry, is_post: bool) -> Result<Option<Ids>, PluginError> {
-    let Value::Array(items) = &entry.value else {
+fn ids(entry: &Entry<'_>, is_post: bool) -> Result<Option<Ids>, PluginError> {
+    let Val::Array(items) = entry.value else {
         let id = coerce::id(
             entry,
             "a call log id given as a string, or an array of up to 50 of them",
@@ -63,21 +63,22 @@ fn ids(entry: &Entry, is_post: bool) -> Result<Option<Ids>, PluginError> {
         return Ok(id.map(Ids::Single));
     };
     if !is_post {
+        let path = entry.path();
         return Err(PluginError::field(
             ErrorCode::BatchRequiresPost,
-            &entry.path,
+            path.as_ref(),
             format!(
-                "{} names several calls, which only a POST request with a JSON body may do; \
-                 send one call_log_id per GET request",
-                entry.path
+                "{path} names several calls, which only a POST request with a JSON body may do; \
+                 send one call_log_id per GET request"
             ),
         ));
     }
     batch(entry, items).map(|ids| Some(Ids::Batch(ids)))
 }
 
-fn batch(entry: &Entry, items: &[Value]) -> Result<Vec<String>, PluginError> {
-    let path = &entry.path;
+fn batch(entry: &Entry<'_>, items: &[Val<'_>]) -> Result<Vec<String>, PluginError> {
+    let path = entry.path();
+    let path = path.as_ref();
     if items.is_empty() {
         return Err(PluginError::invalid(
             path,
@@ -88,7 +89,7 @@ fn batch(entry: &Entry, items: &[Value]) -> Result<Vec<String>, PluginError> {
     let mut ids = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let id = match item {
-            Value::String(s) if !s.trim().is_empty() => s.trim(),
+            Val::String(s) if !s.trim().is_empty() => s.trim(),
             other => {
                 return Err(PluginError::invalid(
                     path,

@@ -2,24 +2,30 @@
 //! comma-separated keys, or an array of them), the older `tags: {k: v}` form, and the
 //! `tags: {add, remove}` wrapper.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use moja_plugin_sdk::keys::normalize_key;
 use moja_plugin_sdk::{PluginError, TagOp};
-use serde_json::{Map, Value};
 
 use crate::coerce;
 use crate::input::Entry;
+use crate::json::{Members, Val};
+use crate::lookup::Name;
 
 /// The top-level keys that hold tag operations.
-pub(crate) const TAG_KEYS: &[&str] = &["add", "remove", "tags"];
+pub(crate) const TAG_KEYS: &[Name] = &[Name::Add, Name::Remove, Name::Tags];
 
 /// Tag operations collected from one request.
 #[derive(Debug, Default)]
 pub(crate) struct TagOps {
     ops: Vec<TagOp>,
-    /// Normalized key → the value added last and where it was added (`add`, `tags.add`).
-    added: HashMap<String, (String, String)>,
+    /// The container (`add`, `tags.add`, …) every add so far came from, while there is one.
+    only_container: Option<String>,
+    /// Once adds come from several containers: normalized key → the value added last and where
+    /// it was added. Only adds in different containers can conflict, so a request whose adds all
+    /// sit in one container never builds it.
+    added: Option<HashMap<String, (String, String)>>,
 }
 
 impl TagOps {
@@ -34,27 +40,30 @@ impl TagOps {
     }
 
     /// Reads the operations of `entry` if its key is `add`, `remove` or `tags`.
-    pub(crate) fn read(&mut self, entry: &Entry) -> Result<(), PluginError> {
+    pub(crate) fn read(&mut self, entry: &Entry<'_>) -> Result<(), PluginError> {
+        let Some(name @ (Name::Add | Name::Remove | Name::Tags)) = entry.name else {
+            return Ok(());
+        };
         // Over GET and forms the string "null" means no operation, as it means null elsewhere.
         if entry.text && entry.value.as_str() == Some("null") {
             return Ok(());
         }
-        match entry.key.as_str() {
-            "add" => self.add(&entry.value, &entry.path, entry.text),
-            "remove" => self.remove(&entry.value, &entry.path),
-            "tags" => self.tags(&entry.value, &entry.path, entry.text),
-            _ => Ok(()),
+        let path = entry.path();
+        match name {
+            Name::Add => self.add(entry.value, &path, entry.text),
+            Name::Remove => self.remove(entry.value, &path),
+            _ => self.tags(entry.value, &path, entry.text),
         }
     }
 
     /// `add`: `{k: v, …}` or `[{k: v}, …]`. Null adds nothing.
-    fn add(&mut self, value: &Value, path: &str, text: bool) -> Result<(), PluginError> {
+    fn add(&mut self, value: &Val<'_>, path: &str, text: bool) -> Result<(), PluginError> {
         match value {
-            Value::Null => Ok(()),
-            Value::Object(map) => self.add_pairs(map, path),
-            Value::Array(items) if !text => {
+            Val::Null => Ok(()),
+            Val::Object(map) => self.add_pairs(map, path),
+            Val::Array(items) if !text => {
                 for (index, item) in items.iter().enumerate() {
-                    let Value::Object(map) = item else {
+                    let Val::Object(map) = item else {
                         return Err(PluginError::invalid(
                             path,
                             format!(
@@ -89,39 +98,67 @@ impl TagOps {
 
     /// Adds every pair of `map` (an `add` object, one element of an `add` array, or the older
     /// plain `tags` object), checking it against what other containers added.
-    fn add_pairs(&mut self, map: &Map<String, Value>, container: &str) -> Result<(), PluginError> {
+    fn add_pairs(&mut self, map: &Members<'_>, container: &str) -> Result<(), PluginError> {
+        // Room for a few removes too: one allocation for a typical request.
+        self.ops.reserve(map.len() + 4);
         for (raw, value) in map {
             let key = tag_key(raw, container)?;
             let value = tag_value(value, raw, container)?;
-            if let Some((earlier, where_earlier)) = self.added.get(&key)
-                && where_earlier != container
-                && *earlier != value
-            {
-                return Err(PluginError::invalid(
-                    container,
-                    format!(
-                        "Tag {key} is added with different values under {where_earlier} ({}) and \
-                         under {container} ({}); send it once",
-                        coerce::shown(&Value::String(earlier.clone())),
-                        coerce::shown(&Value::String(value))
-                    ),
-                ));
-            }
-            self.added
-                .insert(key.clone(), (value.clone(), container.to_owned()));
+            self.check_added(&key, &value, container)?;
             self.ops.push(TagOp::Add((key, value)));
         }
         Ok(())
     }
 
+    /// Refuses `key` added with `value` under `container` when the last add of that key was in
+    /// another container with another value, and records this add.
+    fn check_added(&mut self, key: &str, value: &str, container: &str) -> Result<(), PluginError> {
+        if self.added.is_none() {
+            match &self.only_container {
+                None => {
+                    self.only_container = Some(container.to_owned());
+                    return Ok(());
+                }
+                Some(only) if only == container => return Ok(()),
+                Some(only) => {
+                    // A second container: what the first added, the last value of each key.
+                    let mut added = HashMap::new();
+                    for op in &self.ops {
+                        if let TagOp::Add((key, value)) = op {
+                            added.insert(key.clone(), (value.clone(), only.clone()));
+                        }
+                    }
+                    self.added = Some(added);
+                }
+            }
+        }
+        let added = self.added.get_or_insert_with(HashMap::new);
+        if let Some((earlier, where_earlier)) = added.get(key)
+            && where_earlier != container
+            && earlier != value
+        {
+            return Err(PluginError::invalid(
+                container,
+                format!(
+                    "Tag {key} is added with different values under {where_earlier} ({}) and \
+                     under {container} ({}); send it once",
+                    coerce::shown(&Val::String(Cow::Borrowed(earlier))),
+                    coerce::shown(&Val::String(Cow::Borrowed(value)))
+                ),
+            ));
+        }
+        added.insert(key.to_owned(), (value.to_owned(), container.to_owned()));
+        Ok(())
+    }
+
     /// `remove`: a key, comma-separated keys, or an array of them. Null removes nothing.
-    fn remove(&mut self, value: &Value, path: &str) -> Result<(), PluginError> {
+    fn remove(&mut self, value: &Val<'_>, path: &str) -> Result<(), PluginError> {
         match value {
-            Value::Null => Ok(()),
-            Value::Array(items) => {
+            Val::Null => Ok(()),
+            Val::Array(items) => {
                 for (index, item) in items.iter().enumerate() {
                     match item {
-                        Value::String(_) | Value::Number(_) => self.remove_keys(item, path)?,
+                        Val::String(s) | Val::Number(s) => self.remove_keys(s, path)?,
                         other => {
                             return Err(PluginError::invalid(
                                 path,
@@ -135,7 +172,7 @@ impl TagOps {
                 }
                 Ok(())
             }
-            Value::String(_) | Value::Number(_) => self.remove_keys(value, path),
+            Val::String(s) | Val::Number(s) => self.remove_keys(s, path),
             other => Err(PluginError::invalid(
                 path,
                 format!(
@@ -149,11 +186,7 @@ impl TagOps {
 
     /// One `remove` string, split on commas (a comma can never be part of a normalized key), or
     /// a number taken as its text. Blank pieces are skipped.
-    fn remove_keys(&mut self, value: &Value, path: &str) -> Result<(), PluginError> {
-        let text = match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
+    fn remove_keys(&mut self, text: &str, path: &str) -> Result<(), PluginError> {
         for piece in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let key = tag_key(piece, path)?;
             self.ops.push(TagOp::Remove(key));
@@ -163,17 +196,20 @@ impl TagOps {
 
     /// `tags`: an object whose keys are only `add` and `remove` holds operations; any other object
     /// (or an array of objects) is the older plain add.
-    fn tags(&mut self, value: &Value, path: &str, text: bool) -> Result<(), PluginError> {
+    fn tags(&mut self, value: &Val<'_>, path: &str, text: bool) -> Result<(), PluginError> {
         match value {
-            Value::Null => Ok(()),
-            Value::Object(map)
-                if !map.is_empty() && map.keys().all(|k| k == "add" || k == "remove") =>
+            Val::Null => Ok(()),
+            Val::Object(map)
+                if !map.is_empty() && map.iter().all(|(k, _)| k == "add" || k == "remove") =>
             {
                 for (key, inner) in map {
-                    let inner_path = format!("{path}.{key}");
                     if text && inner.as_str() == Some("null") {
                         continue;
                     }
+                    let mut inner_path = String::with_capacity(path.len() + 1 + key.len());
+                    inner_path.push_str(path);
+                    inner_path.push('.');
+                    inner_path.push_str(key);
                     if key == "add" {
                         self.add(inner, &inner_path, text)?;
                     } else {
@@ -182,8 +218,8 @@ impl TagOps {
                 }
                 Ok(())
             }
-            Value::Object(_) => self.add(value, path, text),
-            Value::Array(_) if !text => self.add(value, path, text),
+            Val::Object(_) => self.add(value, path, text),
+            Val::Array(_) if !text => self.add(value, path, text),
             other => Err(PluginError::invalid(
                 path,
                 format!(
@@ -196,16 +232,35 @@ impl TagOps {
     }
 }
 
+/// Whether `raw` is a key [`normalize_key`] leaves as it is: `[a-z0-9]` runs joined by single `_`.
+fn is_normalized(raw: &str) -> bool {
+    // After an `_`, or at the start: an `_` here would be leading or doubled.
+    let mut after_separator = true;
+    for &byte in raw.as_bytes() {
+        match byte {
+            b'a'..=b'z' | b'0'..=b'9' => after_separator = false,
+            b'_' if !after_separator => after_separator = true,
+            _ => return false,
+        }
+    }
+    // Not empty, no trailing `_`.
+    !after_separator
+}
+
 /// A tag key, normalized like the normalizer's; one with no letter or digit is refused.
 fn tag_key(raw: &str, container: &str) -> Result<String, PluginError> {
-    let key = normalize_key(raw);
+    let key = if is_normalized(raw) {
+        raw.to_owned()
+    } else {
+        normalize_key(raw)
+    };
     if key.is_empty() {
         return Err(PluginError::invalid(
             container,
             format!(
                 "Tag key {} under {container} has no letter or digit; tag keys are made of \
                  letters, digits and _",
-                coerce::shown(&Value::String(raw.to_owned()))
+                coerce::shown(&Val::String(Cow::Borrowed(raw)))
             ),
         ));
     }
@@ -214,17 +269,43 @@ fn tag_key(raw: &str, container: &str) -> Result<String, PluginError> {
 
 /// A tag value: strings as they are, numbers and booleans as their JSON text, objects and arrays
 /// as compact JSON. Null is refused: a tag is deleted with `remove`, not by adding null.
-fn tag_value(value: &Value, raw_key: &str, container: &str) -> Result<String, PluginError> {
+fn tag_value(value: &Val<'_>, raw_key: &str, container: &str) -> Result<String, PluginError> {
     match value {
-        Value::String(s) => Ok(s.clone()),
-        Value::Null => Err(PluginError::invalid(
+        Val::String(s) | Val::Number(s) => Ok(s.to_string()),
+        Val::Bool(b) => Ok(b.to_string()),
+        Val::Null | Val::Skipped => Err(PluginError::invalid(
             container,
             format!(
                 "Tag {} under {container} has a null value; give it a string value, or list its \
                  key under remove to delete it",
-                coerce::shown(&Value::String(raw_key.to_owned()))
+                coerce::shown(&Val::String(Cow::Borrowed(raw_key)))
             ),
         )),
-        other => Ok(other.to_string()),
+        Val::Array(_) | Val::Object(_) => Ok(value.to_json()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_normalized_shortcut_agrees(raw in "[a-z0-9_A-Z .-]{0,12}") {
+            if is_normalized(&raw) {
+                prop_assert_eq!(normalize_key(&raw), raw);
+            }
+        }
+    }
+
+    #[test]
+    fn normalized_keys() {
+        for key in ["a", "lead_quality", "a1_b2", "0"] {
+            assert!(is_normalized(key), "{key}");
+        }
+        for key in ["", "_a", "a_", "a__b", "Lead", "a-b", "a b", "é"] {
+            assert!(!is_normalized(key), "{key}");
+        }
     }
 }
