@@ -60,6 +60,15 @@ pub struct List<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> From<moja_store::Page<T>> for List<T> {
+    fn from(page: moja_store::Page<T>) -> Self {
+        Self {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
 impl<T> List<T> {
     /// A list with no further page.
     pub fn all(items: Vec<T>) -> Self {

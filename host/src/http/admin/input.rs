@@ -23,6 +23,16 @@ pub(super) fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", message).with_field(field)
 }
 
+/// A query flag: absent, empty, `false` or `0` is false; `true` or `1` is true; anything else a
+/// 400 naming `field`.
+pub(super) fn flag(text: Option<&str>, field: &str) -> ApiResult<bool> {
+    match text {
+        None | Some("" | "false" | "0") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(_) => Err(invalid(field, format!("{field}: expected true or false"))),
+    }
+}
+
 /// 400 `missing_parameter` naming `field`.
 pub(super) fn missing(field: &str) -> ApiError {
     ApiError::new(

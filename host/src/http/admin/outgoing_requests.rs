@@ -12,7 +12,7 @@ use moja_store::{AttemptFilter, AttemptRecord, Delivery, Resend};
 use serde::Deserialize;
 
 use super::event_types::EventTypeView;
-use super::input::invalid;
+use super::input::{flag, invalid};
 use super::{ApiResult, found, now, store_failed};
 use crate::app::AppState;
 use crate::http::error::ErrorBody;
@@ -152,11 +152,7 @@ impl Filters {
                     .to_owned(),
             ),
         };
-        let failed = match self.failed.as_deref() {
-            None | Some("" | "false" | "0") => false,
-            Some("true" | "1") => true,
-            Some(_) => return Err(invalid("failed", "failed: expected true or false")),
-        };
+        let failed = flag(self.failed.as_deref(), "failed")?;
         Ok(AttemptFilter {
             webhook_id: self.webhook_id.filter(|id| !id.is_empty()),
             event_type,
@@ -197,10 +193,7 @@ async fn list(
         .list_attempts(&org.id, filters.into_filter(page)?)
         .await
         .map_err(store_failed)?;
-    Ok(Json(List {
-        items: result.items,
-        next_cursor: result.next_cursor,
-    }))
+    Ok(Json(List::from(result)))
 }
 
 /// One attempt.

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use moja_store::{RequestFilter, RequestLogEntry};
 use serde::Deserialize;
 
-use super::input::invalid;
+use super::input::{flag, invalid};
 use super::{ApiResult, found, store_failed};
 use crate::app::AppState;
 use crate::http::error::ErrorBody;
@@ -80,11 +80,7 @@ impl Filters {
                     .ok_or_else(|| invalid("status", "status: expected an HTTP status code"))?,
             ),
         };
-        let failed = match self.failed.as_deref() {
-            None | Some("" | "false" | "0") => false,
-            Some("true" | "1") => true,
-            Some(_) => return Err(invalid("failed", "failed: expected true or false")),
-        };
+        let failed = flag(self.failed.as_deref(), "failed")?;
         Ok(RequestFilter {
             webhook_id: self.webhook_id.filter(|id| !id.is_empty()),
             status,
@@ -125,10 +121,7 @@ async fn list(
         .list_requests(&org.id, filters.into_filter(page)?)
         .await
         .map_err(store_failed)?;
-    Ok(Json(List {
-        items: result.items,
-        next_cursor: result.next_cursor,
-    }))
+    Ok(Json(List::from(result)))
 }
 
 /// One logged request.
