@@ -181,7 +181,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// One outgoing webhook.
     async fn get_outgoing_webhook(&self, org_id: &str, id: &str)
     -> Result<Option<OutgoingWebhook>>;
-    /// Replaces an outgoing webhook's settings.
+    /// Replaces an outgoing webhook's settings; disabling it fails its pending deliveries.
     async fn update_outgoing_webhook(&self, webhook: OutgoingWebhook) -> Result<bool>;
     /// Deletes an outgoing webhook: its pending deliveries fail, its log stays.
     async fn delete_outgoing_webhook(&self, org_id: &str, id: &str, at: Timestamp) -> Result<bool>;

@@ -891,6 +891,49 @@ async fn the_outbox_queues_subscribed_events_in_the_changing_transaction() {
     assert!(store.release_leases().await.unwrap() >= 3);
     assert!(!claim(store, t(700), 10).await.is_empty());
 
+    // A disabled webhook's queued deliveries fail instead of being sent.
+    new_call(store, "a", "d1", "+13105550003", t(750)).await;
+    let mut disabled = store
+        .get_outgoing_webhook("a", "in")
+        .await
+        .unwrap()
+        .unwrap();
+    disabled.enabled = false;
+    assert!(
+        store
+            .update_outgoing_webhook(disabled.clone())
+            .await
+            .unwrap()
+    );
+    store.release_leases().await.unwrap();
+    assert!(
+        claim(store, t(760), 10)
+            .await
+            .iter()
+            .all(|d| d.webhook.id != "in")
+    );
+    let attempts = store
+        .list_attempts(
+            "a",
+            AttemptFilter {
+                call_id: Some("d1".into()),
+                ..AttemptFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(attempts.items.is_empty(), "nothing was attempted");
+    disabled.enabled = true;
+    assert!(store.update_outgoing_webhook(disabled).await.unwrap());
+    store.release_leases().await.unwrap();
+    assert!(
+        claim(store, t(770), 10)
+            .await
+            .iter()
+            .all(|d| d.delivery.call_id.as_deref() != Some("d1")),
+        "failed, not merely skipped: enabling again does not send it"
+    );
+
     // Deleting a webhook fails its pending deliveries.
     assert!(
         store

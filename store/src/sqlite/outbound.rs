@@ -107,7 +107,7 @@ pub(super) fn insert_webhook(c: &Connection, w: &OutgoingWebhook) -> Result<()> 
 }
 
 pub(super) fn update_webhook(c: &Connection, w: &OutgoingWebhook) -> Result<bool> {
-    Ok(c.execute(
+    let updated = c.execute(
         "UPDATE outgoing_webhooks SET name = ?3, event_type = ?4, method = ?5, url = ?6,
            headers_sealed = ?7, header_names = ?8, body = ?9, body_format = ?10,
            campaign_ids = ?11, renderer = ?12, plugin_config = ?13, enabled = ?14,
@@ -131,7 +131,23 @@ pub(super) fn update_webhook(c: &Connection, w: &OutgoingWebhook) -> Result<bool
             w.secret_sealed,
             micros(w.updated_at),
         ],
-    )? == 1)
+    )? == 1;
+    if updated && !w.enabled {
+        fail_pending(c, &w.id, "the webhook was disabled", w.updated_at)?;
+    }
+    Ok(updated)
+}
+
+/// Fails the pending deliveries of a webhook that stopped sending (disabled or deleted); a
+/// resend after enabling it again sends one.
+fn fail_pending(c: &Connection, webhook_id: &str, why: &str, at: Timestamp) -> Result<()> {
+    c.execute(
+        "UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, lease_until = NULL,
+           last_error = ?3, updated_at = ?2
+         WHERE webhook_id = ?1 AND state = 'pending'",
+        params![webhook_id, micros(at), why],
+    )?;
+    Ok(())
 }
 
 pub(super) fn delete_webhook(
@@ -146,12 +162,7 @@ pub(super) fn delete_webhook(
         params![org_id, id, micros(at)],
     )? == 1;
     if deleted {
-        c.execute(
-            "UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, lease_until = NULL,
-               last_error = 'the webhook was deleted', updated_at = ?2
-             WHERE webhook_id = ?1 AND state = 'pending'",
-            params![id, micros(at)],
-        )?;
+        fail_pending(c, id, "the webhook was deleted", at)?;
     }
     Ok(deleted)
 }
