@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use moja_core::events::EventType;
 use moja_core::tags;
 use serde::Serialize;
 
@@ -54,47 +55,29 @@ struct EventTypeInfoView {
     tags: Vec<String>,
 }
 
-/// An outbound event an outgoing webhook can subscribe to, by its wire name.
-#[derive(utoipa::ToSchema)]
-#[allow(
-    dead_code,
-    reason = "documents `moja_core::events::EventType` in /openapi.json"
-)]
-pub(super) enum EventTypeView {
-    /// A new inbound call was received.
-    #[serde(rename = "call.incoming")]
-    Incoming,
-    /// The call was answered by a target.
-    #[serde(rename = "call.connected")]
-    Connected,
-    /// Either party ended the call.
-    #[serde(rename = "call.hangup")]
-    Hangup,
-    /// The call could not be connected (busy, no answer, error).
-    #[serde(rename = "call.failure")]
-    Failure,
-    /// Post-call processing is finished.
-    #[serde(rename = "call.completed")]
-    Completed,
-    /// The call met its conversion criteria (sent after the hang-up).
-    #[serde(rename = "call.converted")]
-    Converted,
-    /// The call has been connected for 5 seconds.
-    #[serde(rename = "call.on_5_secs_mark")]
-    On5SecsMark,
-    /// The call has been connected for 15 seconds.
-    #[serde(rename = "call.on_15_secs_mark")]
-    On15SecsMark,
-    /// The call has been connected for 30 seconds.
-    #[serde(rename = "call.on_30_secs_mark")]
-    On30SecsMark,
-    /// The call has been connected for 45 seconds.
-    #[serde(rename = "call.on_45_secs_mark")]
-    On45SecsMark,
-    /// The call has been connected for 60 seconds.
-    #[serde(rename = "call.on_60_secs_mark")]
-    On60SecsMark,
+/// An outbound event an outgoing webhook can subscribe to, by its wire name. The schema is built
+/// from `moja_core::events::EventType` itself, so the document cannot drift from the code.
+pub(super) struct EventTypeView;
+
+impl utoipa::PartialSchema for EventTypeView {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let described: Vec<String> = EventType::ALL
+            .iter()
+            .map(|e| format!("`{e}`: {}", e.description()))
+            .collect();
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(EventType::ALL.iter().map(|e| e.as_str())))
+            .description(Some(format!(
+                "An outbound event type.\n\n{}",
+                described.join("\n")
+            )))
+            .into()
+    }
 }
+
+impl utoipa::ToSchema for EventTypeView {}
 
 /// The outbound events, the built-in tags that apply to each, and the org's custom tags.
 ///
