@@ -12,42 +12,10 @@ use moja_webhooks_host::plugins::{
     LoadedPlugin, PluginKey, PluginLimits, PluginRuntime, standard, wit,
 };
 
-/// A ~1 KiB JSON postback: an update_fields request with tags and CRM noise.
+/// A ~1 KiB JSON postback: an update_fields request with tags and CRM noise (shared with
+/// map-standard's native timing loop).
 fn postback_body() -> String {
-    let body = serde_json::json!({
-        "call_log_id": "0193a4f2-7c1e-7d3a-9b1f-4c2e8a6d5f01",
-        "transaction_id": "crm-2026-11-23-000187",
-        "converted": true,
-        "revenue_paid_out": "125.50",
-        "reason": "Qualified lead - policy sold",
-        "tags": {
-            "add": {
-                "lead_quality": "high",
-                "disposition": "sale_completed",
-                "agent_name": "Jordan Alvarez",
-                "policy_type": "medicare_advantage",
-                "crm_stage": "closed_won"
-            },
-            "remove": ["pending_review", "needs_callback"]
-        },
-        "crm": {
-            "account_id": "ACC-88213",
-            "opportunity_id": "OPP-551209",
-            "owner": "west-team",
-            "pipeline": "inbound-calls",
-            "notes": "Caller asked about dental and vision riders; follow up in 30 days for the annual review.",
-            "products": ["medicare_advantage", "dental_rider", "vision_rider"],
-            "agent": {"id": "AG-1182", "team": "west", "shift": "day", "site": "phoenix"},
-            "next_step": "send plan comparison PDF and schedule enrollment call"
-        },
-        "utm_source": "google_ads",
-        "utm_campaign": "medicare_q4_brand",
-        "gclid": "Cj0KCQiA4L67BhDUARIsADWrl7Ff0yb0lvY2xLr1dXQk3d8zJ9x",
-        "landing_page": "https://example.com/medicare/compare-plans?state=CA"
-    })
-    .to_string();
-    assert!((900..1300).contains(&body.len()), "{}", body.len());
-    body
+    include_str!("../../plugins/map-standard/testdata/postback.json").to_owned()
 }
 
 fn host_request(body: &str) -> wit::HttpRequest {

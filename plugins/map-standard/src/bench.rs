@@ -12,38 +12,7 @@ use crate::StandardMapper;
 
 /// The ~1 KiB `update_fields` postback of `host/benches/plugin_calls.rs`.
 fn postback_body() -> String {
-    serde_json::json!({
-        "call_log_id": "0193a4f2-7c1e-7d3a-9b1f-4c2e8a6d5f01",
-        "transaction_id": "crm-2026-11-23-000187",
-        "converted": true,
-        "revenue_paid_out": "125.50",
-        "reason": "Qualified lead - policy sold",
-        "tags": {
-            "add": {
-                "lead_quality": "high",
-                "disposition": "sale_completed",
-                "agent_name": "Jordan Alvarez",
-                "policy_type": "medicare_advantage",
-                "crm_stage": "closed_won"
-            },
-            "remove": ["pending_review", "needs_callback"]
-        },
-        "crm": {
-            "account_id": "ACC-88213",
-            "opportunity_id": "OPP-551209",
-            "owner": "west-team",
-            "pipeline": "inbound-calls",
-            "notes": "Caller asked about dental and vision riders; follow up in 30 days for the annual review.",
-            "products": ["medicare_advantage", "dental_rider", "vision_rider"],
-            "agent": {"id": "AG-1182", "team": "west", "shift": "day", "site": "phoenix"},
-            "next_step": "send plan comparison PDF and schedule enrollment call"
-        },
-        "utm_source": "google_ads",
-        "utm_campaign": "medicare_q4_brand",
-        "gclid": "Cj0KCQiA4L67BhDUARIsADWrl7Ff0yb0lvY2xLr1dXQk3d8zJ9x",
-        "landing_page": "https://example.com/medicare/compare-plans?state=CA"
-    })
-    .to_string()
+    include_str!("../testdata/postback.json").to_owned()
 }
 
 fn postback_request() -> HttpRequest {
