@@ -22,6 +22,21 @@ pub fn is_credential_header(name: &str) -> bool {
     CREDENTIAL_WORDS.iter().any(|word| name.contains(word))
 }
 
+/// `headers` with the value of every credential header replaced by `marker`, for logs.
+pub fn redact_credentials(headers: &[(String, String)], marker: &str) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = if is_credential_header(name) {
+                marker
+            } else {
+                value
+            };
+            (name.clone(), value.to_owned())
+        })
+        .collect()
+}
+
 /// Normalizes a tag key: `"Lead Source!"` → `"lead_source"`.
 pub fn normalize_key(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());

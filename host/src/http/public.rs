@@ -129,27 +129,7 @@ impl Received {
             method: self.method.to_string(),
             path: self.path.clone(),
             query: secrets::redact_query(&self.query),
-            headers: self
-                .headers
-                .iter()
-                .map(|(k, v)| {
-                    let secret = [
-                        "auth",
-                        "token",
-                        "secret",
-                        "key",
-                        "signature",
-                        "session",
-                        "cookie",
-                    ]
-                    .iter()
-                    .any(|word| k.contains(word));
-                    (
-                        k.clone(),
-                        if secret { "REDACTED".into() } else { v.clone() },
-                    )
-                })
-                .collect(),
+            headers: moja_plugin_sdk::keys::redact_credentials(&self.headers, "REDACTED"),
             body: self.body[..keep].to_vec(),
             body_truncated: keep < self.body.len(),
             status: 0,

@@ -8,7 +8,7 @@ use moja_core::events::EventType;
 use moja_delivery::client::{OutboundRequest, Outcome};
 use moja_delivery::retry::{self, Verdict};
 use moja_delivery::signing;
-use moja_plugin_sdk::keys::is_credential_header;
+use moja_plugin_sdk::keys::redact_credentials;
 use moja_store::{AttemptRecord, OutgoingWebhook, TagSnapshot};
 use serde_json::json;
 
@@ -46,19 +46,6 @@ pub struct AttemptResult {
     pub record: AttemptRecord,
     /// Success, retry or fail.
     pub verdict: Verdict,
-}
-
-fn redact(headers: &[(String, String)]) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(name, value)| {
-            if is_credential_header(name) {
-                (name.clone(), REDACTED.to_owned())
-            } else {
-                (name.clone(), value.clone())
-            }
-        })
-        .collect()
 }
 
 fn has_header(headers: &[(String, String)], name: &str) -> bool {
@@ -107,7 +94,7 @@ pub async fn send_once(
     record.request = json!({
         "method": request.method,
         "url": request.url,
-        "headers": redact(&request.headers),
+        "headers": redact_credentials(&request.headers, REDACTED),
         "body": String::from_utf8_lossy(&request.body),
     });
     let report = outbound.client.send(&request).await;
