@@ -914,7 +914,7 @@ impl Store for SqliteStore {
             let (cursor_time, cursor_id) =
                 parse_cursor(filter.cursor.as_deref()).unwrap_or((i64::MAX, String::new()));
             let mut statement = c.prepare_cached(
-                "SELECT data, started_at, id FROM calls
+                "SELECT data FROM calls
                  WHERE org_id = ?1
                    AND (?2 IS NULL OR caller_e164 = ?2)
                    AND (?3 IS NULL OR status = ?3)
@@ -936,15 +936,9 @@ impl Store for SqliteStore {
                     cursor_id,
                     (limit + 1) as i64,
                 ],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                    ))
-                },
+                |r| r.get::<_, String>(0),
             )?;
-            let calls = rows.map(|row| call_from_json(&row?.0));
+            let calls = rows.map(|row| call_from_json(&row?));
             page_of(calls, limit, |call: &Call| {
                 (micros(call.started_at), call.id.clone())
             })
