@@ -17,6 +17,9 @@
 
 extern crate self as moja_plugin_sdk;
 
+#[allow(unsafe_code)]
+// a global allocator is unsafe by nature; the module documents why it is sound
+pub mod arena;
 pub mod keys;
 pub mod log;
 pub mod request;

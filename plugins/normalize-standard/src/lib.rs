@@ -116,3 +116,4 @@ impl Normalizer for StandardNormalizer {
 }
 
 moja_plugin_sdk::export_normalizer!(StandardNormalizer);
+moja_plugin_sdk::call_arena!(128 * 1024);

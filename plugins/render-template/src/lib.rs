@@ -122,3 +122,4 @@ impl Renderer for TemplateRenderer {
 }
 
 moja_plugin_sdk::export_renderer!(TemplateRenderer);
+moja_plugin_sdk::call_arena!(128 * 1024);
