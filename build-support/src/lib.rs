@@ -26,6 +26,8 @@ pub fn build_components(packages: &[&str], subdir: &str) -> Vec<(String, PathBuf
         "wit",
         "tests/plugins",
         "Cargo.lock",
+        "Cargo.toml",
+        ".cargo/config.toml",
     ] {
         println!(
             "cargo:rerun-if-changed={}",

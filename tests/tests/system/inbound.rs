@@ -654,6 +654,22 @@ async fn bad_input_gets_a_clear_4xx_changes_nothing_and_is_logged() {
             "keys never stored"
         );
     }
+    // The deepest nesting serde_json accepts runs the plugins' deepest recursion: it fits the
+    // plugins' small shadow stack (.cargo/config.toml) and is an ordinary request.
+    let deepest = format!(
+        r#"{{"call_log_id": "c1", "revenue": 1, "pad": {}1{}}}"#,
+        "[".repeat(126),
+        "]".repeat(126)
+    );
+    let sent = t
+        .send(
+            Method::POST,
+            &path,
+            Some(("application/json", deepest.into_bytes())),
+        )
+        .await;
+    assert_eq!(sent.status, 200, "126-deep nesting: {}", sent.body);
+    assert_eq!(sent.body["ignored_fields"], json!(["pad"]), "{}", sent.body);
     t.server.stop().await;
 }
 
