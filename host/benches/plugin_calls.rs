@@ -105,7 +105,7 @@ struct Setup {
     mapper: Arc<LoadedPlugin>,
     renderer: Arc<LoadedPlugin>,
     request: wit::HttpRequest,
-    tags: Vec<(String, String)>,
+    tags: Arc<Vec<(String, String)>>,
     template: wit::Template,
     render_tags: Vec<wit::Tag>,
 }
@@ -120,12 +120,14 @@ fn setup() -> Setup {
         get(standard::RENDERER),
     );
     let request = host_request(&postback_body());
-    let tags = runtime
-        .normalize_blocking(&normalizer, &request, &Vec::new())
-        .expect("normalize")
-        .value
-        .expect("tags")
-        .tags;
+    let tags = Arc::new(
+        runtime
+            .normalize_blocking(&normalizer, &request, &Vec::new())
+            .expect("normalize")
+            .value
+            .expect("tags")
+            .tags,
+    );
     let render_tags = TAGS
         .iter()
         .map(|(name, value)| wit::Tag {
@@ -154,7 +156,7 @@ fn whole_calls(c: &mut Criterion) {
     let native_cmd = map_standard::StandardMapper::map(moja_plugin_sdk::MapInput {
         kind: moja_plugin_sdk::WebhookKind::UpdateFields,
         request: native_req.clone(),
-        tags: s.tags.clone(),
+        tags: s.tags.as_ref().clone().into(),
         config: Vec::new(),
     })
     .expect("native map");
@@ -208,7 +210,7 @@ fn whole_calls(c: &mut Criterion) {
             map_standard::StandardMapper::map(moja_plugin_sdk::MapInput {
                 kind: moja_plugin_sdk::WebhookKind::UpdateFields,
                 request: native_req.clone(),
-                tags: s.tags.clone(),
+                tags: s.tags.as_ref().clone().into(),
                 config: Vec::new(),
             })
             .unwrap()

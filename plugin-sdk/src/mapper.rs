@@ -12,10 +12,94 @@ pub struct MapInput {
     pub kind: WebhookKind,
     /// The raw request (without `moja_auth_key`).
     pub request: HttpRequest,
-    /// The tags the normalizer extracted from the request.
-    pub tags: Pairs,
+    /// The tags the normalizer extracted from the request, fetched from the host on first use.
+    pub tags: Tags,
     /// The per-webhook plugin configuration.
     pub config: Pairs,
+}
+
+/// The normalizer's tags as a mapper receives them.
+///
+/// In a component they stay in the host until read: [`Tags::into_pairs`], [`Tags::get`] and
+/// [`Tags::len`] each cross the boundary once, so a mapper that does not need the tags does not
+/// pay for copying them in. Natively (unit tests) they are plain pairs: build them with
+/// [`Tags::from`].
+pub struct Tags(TagSource);
+
+enum TagSource {
+    Pairs(Pairs),
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    Host(crate::__bindings::base::moja::webhooks::types::TagSet),
+}
+
+impl Tags {
+    /// Every tag, in order.
+    pub fn into_pairs(self) -> Pairs {
+        match self.0 {
+            TagSource::Pairs(pairs) => pairs,
+            TagSource::Host(set) => set.all(),
+        }
+    }
+
+    /// The value of the first tag named exactly `name`.
+    pub fn get(&self, name: &str) -> Option<String> {
+        match &self.0 {
+            TagSource::Pairs(pairs) => pairs
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone()),
+            TagSource::Host(set) => set.get(name),
+        }
+    }
+
+    /// How many tags there are.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            TagSource::Pairs(pairs) => pairs.len(),
+            TagSource::Host(set) => set.len() as usize,
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[doc(hidden)] // used by `export_mapper!`
+    pub fn __from_host(set: crate::__bindings::base::moja::webhooks::types::TagSet) -> Self {
+        Self(TagSource::Host(set))
+    }
+}
+
+impl From<Pairs> for Tags {
+    fn from(pairs: Pairs) -> Self {
+        Self(TagSource::Pairs(pairs))
+    }
+}
+
+impl Default for Tags {
+    fn default() -> Self {
+        Self::from(Pairs::new())
+    }
+}
+
+impl Clone for Tags {
+    /// Clones the pairs; a host handle is read whole (one boundary crossing).
+    fn clone(&self) -> Self {
+        match &self.0 {
+            TagSource::Pairs(pairs) => Self::from(pairs.clone()),
+            TagSource::Host(set) => Self::from(set.all()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Tags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            TagSource::Pairs(pairs) => f.debug_tuple("Tags").field(pairs).finish(),
+            TagSource::Host(_) => f.write_str("Tags(<in the host>)"),
+        }
+    }
 }
 
 /// A mapper plugin: turns a request into the command the host applies.
@@ -84,13 +168,13 @@ macro_rules! export_mapper {
                 fn map(
                     kind: $crate::WebhookKind,
                     request: $crate::HttpRequest,
-                    tags: $crate::Pairs,
+                    tags: $crate::__bindings::base::moja::webhooks::types::TagSet,
                     config: $crate::Pairs,
                 ) -> ::core::result::Result<$crate::Command, $crate::PluginError> {
                     <$ty as $crate::Mapper>::map($crate::MapInput {
                         kind,
                         request,
-                        tags,
+                        tags: $crate::Tags::__from_host(tags),
                         config,
                     })
                 }

@@ -4,6 +4,10 @@ wasmtime::component::bindgen!({
     path: "../wit",
     world: "host",
     additional_derives: [PartialEq],
+    imports: { default: trappable },
+    with: {
+        "moja:webhooks/types.tag-set": super::call::TagSet,
+    },
 });
 
 pub(crate) use exports::moja::webhooks::map as map_world;

@@ -1,8 +1,9 @@
 //! One plugin call: a fresh store and instance under limits, the call, failure classification.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{Instance, InstancePre, ResourceTable};
+use wasmtime::component::{Instance, InstancePre, Resource, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
@@ -10,19 +11,63 @@ use super::bindings::moja::webhooks::{log as log_import, types};
 use super::capture::{PluginOutput, TruncatingPipe};
 use super::error::CallFailure;
 use super::limits::PluginLimits;
+use super::runtime::Pairs;
 
 /// The store data of one call.
 pub(crate) struct CallState {
-    wasi: WasiCtx,
+    /// Built when the plugin first calls WASI (most calls never do: building it seeds a random
+    /// generator and allocates, a measurable part of a small call).
+    wasi: Option<Wasi>,
+    output_capacity: usize,
     table: ResourceTable,
     memory: MemoryLimiter,
     log: LogLines,
 }
 
+/// The deny-all WASI context of a call, with the pipes its stdout and stderr go to.
+struct Wasi {
+    ctx: WasiCtx,
+    stdout: TruncatingPipe,
+    stderr: TruncatingPipe,
+}
+
+impl Wasi {
+    fn new(output_capacity: usize) -> Self {
+        let stdout = TruncatingPipe::new(output_capacity);
+        let stderr = TruncatingPipe::new(output_capacity);
+        let ctx = WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        Self {
+            ctx,
+            stdout,
+            stderr,
+        }
+    }
+}
+
+impl CallState {
+    /// Hands `tags` to the plugin as a `tag-set` it owns for the call.
+    pub(crate) fn tag_set(&mut self, tags: Arc<Pairs>) -> wasmtime::Result<Resource<TagSet>> {
+        Ok(self.table.push(TagSet(tags))?)
+    }
+}
+
+/// A mapper's `tag-set`: the normalizer's tags, shared with the caller rather than copied, and
+/// lowered into the plugin only when it asks.
+#[allow(unreachable_pub)] // public because the generated bindings re-export it
+pub struct TagSet(Arc<Pairs>);
+
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
+        let capacity = self.output_capacity;
+        let wasi = self.wasi.get_or_insert_with(|| Wasi::new(capacity));
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx: &mut wasi.ctx,
             table: &mut self.table,
         }
     }
@@ -30,8 +75,31 @@ impl WasiView for CallState {
 
 impl types::Host for CallState {}
 
+impl types::HostTagSet for CallState {
+    fn all(&mut self, set: Resource<TagSet>) -> wasmtime::Result<Pairs> {
+        Ok(self.table.get(&set)?.0.as_ref().clone())
+    }
+
+    fn get(&mut self, set: Resource<TagSet>, name: String) -> wasmtime::Result<Option<String>> {
+        let tags = &self.table.get(&set)?.0;
+        Ok(tags
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone()))
+    }
+
+    fn len(&mut self, set: Resource<TagSet>) -> wasmtime::Result<u32> {
+        Ok(u32::try_from(self.table.get(&set)?.0.len()).unwrap_or(u32::MAX))
+    }
+
+    fn drop(&mut self, set: Resource<TagSet>) -> wasmtime::Result<()> {
+        self.table.delete(set)?;
+        Ok(())
+    }
+}
+
 impl log_import::Host for CallState {
-    fn log(&mut self, level: types::LogLevel, message: String) {
+    fn log(&mut self, level: types::LogLevel, message: String) -> wasmtime::Result<()> {
         let level = match level {
             types::LogLevel::Trace => "trace",
             types::LogLevel::Debug => "debug",
@@ -40,6 +108,7 @@ impl log_import::Host for CallState {
             types::LogLevel::Error => "error",
         };
         self.log.push(level, &message);
+        Ok(())
     }
 }
 
@@ -117,17 +186,9 @@ pub(crate) fn run<R>(
     call: impl FnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<R>,
 ) -> Result<CallOutcome<R>, CallFailure> {
     let started = Instant::now();
-    let stdout = TruncatingPipe::new(limits.max_log_bytes);
-    let stderr = TruncatingPipe::new(limits.max_log_bytes);
-    let wasi = WasiCtxBuilder::new()
-        .stdout(stdout.clone())
-        .stderr(stderr.clone())
-        .allow_tcp(false)
-        .allow_udp(false)
-        .allow_ip_name_lookup(false)
-        .build();
     let state = CallState {
-        wasi,
+        wasi: None,
+        output_capacity: limits.max_log_bytes,
         table: ResourceTable::new(),
         memory: MemoryLimiter {
             max_bytes: limits.max_memory_bytes,
@@ -144,6 +205,7 @@ pub(crate) fn run<R>(
     store.limiter(|state| &mut state.memory);
     let setup = store
         .set_fuel(limits.fuel)
+        .or(Ok::<(), wasmtime::Error>(()))
         .map(|()| store.set_epoch_deadline(limits.deadline_ticks()));
     store.epoch_deadline_trap();
 
@@ -151,9 +213,11 @@ pub(crate) fn run<R>(
         .and_then(|()| pre.instantiate(&mut store))
         .and_then(|instance| call(&mut store, &instance));
 
-    let (stdout_text, stdout_dropped) = stdout.take();
-    let (stderr_text, stderr_dropped) = stderr.take();
     let state = store.into_data();
+    let ((stdout_text, stdout_dropped), (stderr_text, stderr_dropped)) = match &state.wasi {
+        Some(wasi) => (wasi.stdout.take(), wasi.stderr.take()),
+        None => Default::default(),
+    };
     let output = PluginOutput {
         log: state.log.lines,
         stdout: stdout_text,

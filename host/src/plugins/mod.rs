@@ -11,6 +11,7 @@ mod call;
 mod capture;
 mod engine;
 mod error;
+mod export;
 mod limits;
 mod registry;
 mod runtime;

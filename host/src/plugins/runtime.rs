@@ -13,6 +13,7 @@ use super::bindings::{self, map_world, normalize_world, render_world, types};
 use super::cache;
 use super::call::{self, CallOutcome, CallState};
 use super::error::{CallFailure, LoadError};
+use super::export::{self, Export, WorldFunc};
 use super::limits::PluginLimits;
 use super::registry::{LoadFailureReport, PluginKey, Registry};
 use super::world::{PluginWorld, detect_world};
@@ -73,9 +74,9 @@ impl std::fmt::Debug for LoadedPlugin {
 
 /// The pre-linked instance and the export lookups of a plugin's world, resolved once per version.
 enum WorldEntry {
-    Normalizer(InstancePre<CallState>, normalize_world::GuestIndices),
-    Mapper(InstancePre<CallState>, map_world::GuestIndices),
-    Renderer(InstancePre<CallState>, render_world::GuestIndices),
+    Normalizer(InstancePre<CallState>, Export<export::Normalize>),
+    Mapper(InstancePre<CallState>, Export<export::Map>),
+    Renderer(InstancePre<CallState>, Export<export::Render>),
 }
 
 /// One entry of the runtime's status (for `/readyz`).
@@ -213,16 +214,16 @@ impl PluginRuntime {
             .map_err(link_error)?;
         let entry = match world {
             PluginWorld::Normalizer => {
-                let indices = normalize_world::GuestIndices::new(&pre).map_err(link_error)?;
-                WorldEntry::Normalizer(pre, indices)
+                let export = self.checked_export(&name, &pre)?;
+                WorldEntry::Normalizer(pre, export)
             }
             PluginWorld::Mapper => {
-                let indices = map_world::GuestIndices::new(&pre).map_err(link_error)?;
-                WorldEntry::Mapper(pre, indices)
+                let export = self.checked_export(&name, &pre)?;
+                WorldEntry::Mapper(pre, export)
             }
             PluginWorld::Renderer => {
-                let indices = render_world::GuestIndices::new(&pre).map_err(link_error)?;
-                WorldEntry::Renderer(pre, indices)
+                let export = self.checked_export(&name, &pre)?;
+                WorldEntry::Renderer(pre, export)
             }
         };
         let plugin = Arc::new(LoadedPlugin {
@@ -333,6 +334,22 @@ impl PluginRuntime {
         }
     }
 
+    /// Finds the world's export and checks its type, on a first instance under limits.
+    fn checked_export<F: WorldFunc>(
+        &self,
+        name: &str,
+        pre: &InstancePre<CallState>,
+    ) -> Result<Export<F>, LoadError> {
+        call::run(&self.engine, &self.limits, name, pre, |store, instance| {
+            Export::checked(pre, store, instance)
+        })
+        .map(|checked| checked.value)
+        .map_err(|failure| LoadError::Link {
+            name: name.to_owned(),
+            reason: failure.to_string(),
+        })
+    }
+
     fn smoke_call(&self, plugin: &LoadedPlugin) -> Result<(), CallFailure> {
         let request = || types::HttpRequest {
             method: "POST".into(),
@@ -351,7 +368,7 @@ impl PluginRuntime {
                     plugin,
                     map_world::WebhookKind::UpdateFields,
                     &request(),
-                    &Vec::new(),
+                    &Arc::default(),
                     &Vec::new(),
                 )
                 .map(drop),
@@ -394,7 +411,7 @@ impl PluginRuntime {
         plugin: Arc<LoadedPlugin>,
         kind: map_world::WebhookKind,
         request: types::HttpRequest,
-        tags: Vec<(String, String)>,
+        tags: Arc<Pairs>,
         config: Vec<(String, String)>,
     ) -> Result<CallOutcome<Result<map_world::Command, types::PluginError>>, CallFailure> {
         let runtime = self.clone();
@@ -424,11 +441,13 @@ impl PluginRuntime {
             .on_blocking_pool(normalizer_name.clone(), move || {
                 let normalized = runtime.normalize_blocking(&normalizer, &request, &config);
                 record(&normalizer.key.name, PluginWorld::Normalizer, &normalized);
-                let normalized = normalized?;
-                let mapped = match &normalized.value {
-                    Ok(tags) => {
-                        let mapped =
-                            runtime.map_blocking(&mapper, kind, &request, &tags.tags, &config);
+                let mut normalized = normalized?;
+                let mapped = match &mut normalized.value {
+                    Ok(normalized) => {
+                        // The mapper reads the tags through a handle; they come back after.
+                        let tags = Arc::new(std::mem::take(&mut normalized.tags));
+                        let mapped = runtime.map_blocking(&mapper, kind, &request, &tags, &config);
+                        normalized.tags = Arc::unwrap_or_clone(tags);
                         record(&mapper.key.name, PluginWorld::Mapper, &mapped);
                         Some(mapped?)
                     }
@@ -500,7 +519,7 @@ impl PluginRuntime {
         config: &Pairs,
     ) -> Result<CallOutcome<Result<normalize_world::Normalized, types::PluginError>>, CallFailure>
     {
-        let WorldEntry::Normalizer(pre, indices) = &plugin.entry else {
+        let WorldEntry::Normalizer(pre, export) = &plugin.entry else {
             return Err(Self::wrong_world(plugin, PluginWorld::Normalizer));
         };
         let outcome = call::run(
@@ -509,9 +528,9 @@ impl PluginRuntime {
             &plugin.key.name,
             pre,
             |store, instance| {
-                indices
-                    .load(&mut *store, instance)?
-                    .call_normalize(&mut *store, request, config)
+                let normalize = export.func(&mut *store, instance)?;
+                let (result,) = normalize.call(&mut *store, (request, config.as_slice()))?;
+                Ok(result)
             },
         )?;
         if let Ok(normalized) = &outcome.value {
@@ -526,10 +545,10 @@ impl PluginRuntime {
         plugin: &LoadedPlugin,
         kind: map_world::WebhookKind,
         request: &types::HttpRequest,
-        tags: &Pairs,
+        tags: &Arc<Pairs>,
         config: &Pairs,
     ) -> Result<CallOutcome<Result<map_world::Command, types::PluginError>>, CallFailure> {
-        let WorldEntry::Mapper(pre, indices) = &plugin.entry else {
+        let WorldEntry::Mapper(pre, export) = &plugin.entry else {
             return Err(Self::wrong_world(plugin, PluginWorld::Mapper));
         };
         let outcome = call::run(
@@ -538,13 +557,10 @@ impl PluginRuntime {
             &plugin.key.name,
             pre,
             |store, instance| {
-                indices.load(&mut *store, instance)?.call_map(
-                    &mut *store,
-                    kind,
-                    request,
-                    tags,
-                    config,
-                )
+                let tags = store.data_mut().tag_set(tags.clone())?;
+                let map = export.func(&mut *store, instance)?;
+                let (result,) = map.call(&mut *store, (kind, request, tags, config.as_slice()))?;
+                Ok(result)
             },
         )?;
         if let Ok(command) = &outcome.value {
@@ -568,7 +584,7 @@ impl PluginRuntime {
         config: &Pairs,
     ) -> Result<CallOutcome<Result<render_world::RenderedRequest, types::PluginError>>, CallFailure>
     {
-        let WorldEntry::Renderer(pre, indices) = &plugin.entry else {
+        let WorldEntry::Renderer(pre, export) = &plugin.entry else {
             return Err(Self::wrong_world(plugin, PluginWorld::Renderer));
         };
         let outcome = call::run(
@@ -577,13 +593,10 @@ impl PluginRuntime {
             &plugin.key.name,
             pre,
             |store, instance| {
-                indices.load(&mut *store, instance)?.call_render(
-                    &mut *store,
-                    template,
-                    event,
-                    tags,
-                    config,
-                )
+                let render = export.func(&mut *store, instance)?;
+                let (result,) =
+                    render.call(&mut *store, (template, event, tags, config.as_slice()))?;
+                Ok(result)
             },
         )?;
         if let Ok(rendered) = &outcome.value {

@@ -25,7 +25,7 @@ pub enum PluginWorld {
 
 impl PluginWorld {
     /// The interface the world exports (`map`).
-    fn export_interface(self) -> &'static str {
+    pub(crate) fn export_interface(self) -> &'static str {
         match self {
             PluginWorld::Normalizer => "normalize",
             PluginWorld::Mapper => "map",

@@ -59,7 +59,7 @@ mod tests {
         CrmDeals::map(MapInput {
             kind: WebhookKind::UpdateRevenue,
             request,
-            tags: vec![],
+            tags: Default::default(),
             config: vec![],
         })
     }

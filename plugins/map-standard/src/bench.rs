@@ -81,7 +81,7 @@ fn report(name: &str, kind: WebhookKind, request: HttpRequest, tags: Pairs) {
                     StandardMapper::map(MapInput {
                         kind,
                         request: request.clone(),
-                        tags: tags.clone(),
+                        tags: tags.clone().into(),
                         config: Vec::new(),
                     })
                     .unwrap(),
@@ -97,7 +97,7 @@ fn report(name: &str, kind: WebhookKind, request: HttpRequest, tags: Pairs) {
             StandardMapper::map(MapInput {
                 kind,
                 request: request.clone(),
-                tags: tags.clone(),
+                tags: tags.clone().into(),
                 config: Vec::new(),
             })
             .unwrap(),

@@ -423,7 +423,7 @@ mod tests {
             <crate::StandardMapper as moja_plugin_sdk::Mapper>::map(moja_plugin_sdk::MapInput {
                 kind: moja_plugin_sdk::WebhookKind::UpdateTags,
                 request,
-                tags: Vec::new(),
+                tags: Default::default(),
                 config: Vec::new(),
             })
             .unwrap();

@@ -130,7 +130,7 @@ fn a_chatty_plugin_is_truncated_not_failed() {
             &plugin,
             wit::WebhookKind::UpdateRevenue,
             &request,
-            &Vec::new(),
+            &Default::default(),
             &config(&[("mode", "chatty")]),
         )
         .expect("a chatty plugin still succeeds");

@@ -32,7 +32,7 @@ fn pipeline(
         .tags;
     let mapper = runtime.get(&PluginKey::platform(standard::MAPPER)).unwrap();
     runtime
-        .map_blocking(&mapper, kind, request, &tags, &Vec::new())
+        .map_blocking(&mapper, kind, request, &tags.into(), &Vec::new())
         .expect("mapper runs")
         .value
 }

@@ -91,7 +91,13 @@ pub(crate) fn map(
         .get(&PluginKey::platform(name))
         .unwrap_or_else(|| panic!("{name} loaded"));
     runtime
-        .map_blocking(&plugin, kind, request, &Vec::new(), &config(plugin_config))
+        .map_blocking(
+            &plugin,
+            kind,
+            request,
+            &Default::default(),
+            &config(plugin_config),
+        )
         .map(|outcome| outcome.value)
 }
 

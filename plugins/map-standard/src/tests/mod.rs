@@ -40,7 +40,7 @@ pub(super) fn map_with_tags(kind: WebhookKind, request: HttpRequest, tags: Pairs
     StandardMapper::map(MapInput {
         kind,
         request,
-        tags,
+        tags: tags.into(),
         config: Vec::new(),
     })
 }
