@@ -52,9 +52,12 @@ impl<const N: usize> CallArena<N> {
         ptr as usize + size == self.base() as usize + self.next.get()
     }
 
+    #[inline(always)]
     fn bump(&self, layout: Layout) -> *mut u8 {
         let base = self.base() as usize;
-        let start = (base + self.next.get()).next_multiple_of(layout.align());
+        // Alignments are powers of two: a mask, not the division `next_multiple_of` costs.
+        let mask = layout.align() - 1;
+        let start = (base + self.next.get() + mask) & !mask;
         match start.checked_add(layout.size()) {
             Some(end) if end <= base + N => {
                 self.next.set(end - base);
@@ -74,6 +77,7 @@ unsafe impl<const N: usize> Sync for CallArena<N> {}
 // live allocation (the bump offset only moves back over the last allocation, when it is freed or
 // resized), or comes from `System` and is returned to it.
 unsafe impl<const N: usize> GlobalAlloc for CallArena<N> {
+    #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let ptr = self.bump(layout);
         if ptr.is_null() {
