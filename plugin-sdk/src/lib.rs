@@ -13,6 +13,9 @@
 //! The same code compiles natively, so a plugin's logic is unit-tested with plain `cargo test`:
 //! call the trait method directly, build requests with [`testing::RequestBuilder`], and read what
 //! the plugin logged with [`log::take_captured`].
+//!
+//! Every call runs in a fresh instance, so a plugin can allocate from a per-call arena instead
+//! of a general-purpose allocator: put [`call_arena!`] next to the export macro.
 #![deny(missing_docs)]
 
 extern crate self as moja_plugin_sdk;
