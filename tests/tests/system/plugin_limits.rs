@@ -19,6 +19,47 @@ fn hostile_call(runtime: &PluginRuntime, mode: &str) -> Result<wit::Command, Cal
     .map(|value| value.expect("the hostile plugin never refuses input"))
 }
 
+#[test]
+fn a_mapper_reads_the_normalizers_tags_through_its_handle() {
+    let runtime = runtime_with_bundled(PluginLimits::default());
+    install_hostile(&runtime, "hostile");
+    let plugin = runtime
+        .get(&moja_webhooks_host::plugins::PluginKey::platform("hostile"))
+        .unwrap();
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let tags = pairs(&[
+        ("utm_source", "google"),
+        ("lead_source", "crm"),
+        ("note", "a \"quoted\" é value"),
+        ("lead_source", "second"),
+    ]);
+    let command = runtime
+        .map_blocking(
+            &plugin,
+            wit::WebhookKind::CallData,
+            &request("POST", "/call-data", &[], "{}"),
+            &tags.clone().into(),
+            &config(&[("mode", "tags")]),
+        )
+        .expect("the call runs")
+        .value
+        .expect("the plugin answers");
+    let mut expected = pairs(&[
+        ("len", "4"),
+        ("get:lead_source", "crm"),
+        ("get:missing", "<none>"),
+    ]);
+    expected.extend(tags);
+    assert_eq!(
+        command.call_data, expected,
+        "first match, order and text kept"
+    );
+}
+
 /// A good call right after a failure proves the failure stayed within its call.
 fn good_call_succeeds(runtime: &PluginRuntime) {
     let request = request(

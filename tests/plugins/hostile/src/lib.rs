@@ -2,7 +2,8 @@
 //!
 //! The per-webhook config value `mode` picks the misbehaviour: `loop` (spin forever), `memory`
 //! (allocate until the memory limit), `panic`, `big-output` (return far more ignored fields than
-//! allowed), `chatty` (write megabytes to stdout and the log, then succeed), `ok` (succeed).
+//! allowed), `chatty` (write megabytes to stdout and the log, then succeed), `tags` (echo what
+//! the `tag-set` handle answers as call data), `ok` (succeed).
 
 use moja_plugin_sdk::{CallSelector, Command, MapInput, Mapper, PluginError};
 
@@ -44,6 +45,18 @@ impl Mapper for Hostile {
                     moja_plugin_sdk::log::info(&line);
                 }
                 Ok(Command::new(CallSelector::CallLogId("chatty".into())))
+            }
+            "tags" => {
+                let tags = input.tags;
+                let mut command = Command::new(CallSelector::None);
+                let shown = |value: Option<String>| value.unwrap_or_else(|| "<none>".into());
+                command.call_data = vec![
+                    ("len".into(), tags.len().to_string()),
+                    ("get:lead_source".into(), shown(tags.get("lead_source"))),
+                    ("get:missing".into(), shown(tags.get("missing"))),
+                ];
+                command.call_data.extend(tags.into_pairs());
+                Ok(command)
             }
             _ => Ok(Command::new(CallSelector::CallLogId("ok".into()))),
         }
