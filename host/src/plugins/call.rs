@@ -205,7 +205,6 @@ pub(crate) fn run<R>(
     store.limiter(|state| &mut state.memory);
     let setup = store
         .set_fuel(limits.fuel)
-        .or(Ok::<(), wasmtime::Error>(()))
         .map(|()| store.set_epoch_deadline(limits.deadline_ticks()));
     store.epoch_deadline_trap();
 

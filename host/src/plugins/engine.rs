@@ -1,8 +1,9 @@
 //! The wasmtime engine: trimmed features, pooling allocator with resident memory, fuel and epochs.
 //!
-//! One engine serves the whole process: the pooling allocator reserves 4 GiB of address space per
-//! slot, so an engine per server (tests start many) would exhaust it. Pool sizes and the memory ceiling
-//! are fixed by the first configuration; per-call limits below the ceiling are enforced per store.
+//! One engine serves the whole process: the pooling allocator reserves 4 GiB of address space
+//! per slot, so an engine per server (tests start many) would exhaust it. Pool sizes and the
+//! memory ceiling are fixed by the first configuration; per-call limits below the ceiling are
+//! enforced per store.
 
 use std::sync::OnceLock;
 use std::thread;
