@@ -88,3 +88,14 @@ pub struct PageQuery {
     /// Page size (default 50, at most 200).
     pub limit: Option<usize>,
 }
+
+impl PageQuery {
+    /// The cursor (an empty one is none) and the limit as the store reads it: 0 for its default
+    /// page size, the rest capped by the store.
+    pub fn cursor_and_limit(self) -> (Option<String>, usize) {
+        (
+            self.cursor.filter(|c| !c.is_empty()),
+            self.limit.unwrap_or(0),
+        )
+    }
+}

@@ -6,14 +6,15 @@
 
 use std::ops::RangeInclusive;
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Query, Request};
 use axum::http::StatusCode;
 use moja_core::money;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use super::ApiResult;
-use crate::http::{ApiError, ApiJson};
+use crate::http::{ApiError, ApiJson, PageQuery};
 
 /// The longest name, description or other free text accepted, in characters.
 const MAX_TEXT: usize = 500;
@@ -223,6 +224,17 @@ impl Body {
             .map(Some)
             .ok_or_else(|| self.invalid(field, "expected an array of strings"))
     }
+}
+
+/// The page and the filters of a list endpoint's query string, or a 400 saying what did not
+/// parse: `limit` is the only page member that can fail (the others are text).
+pub(super) fn list_query<F>(
+    page: Result<Query<PageQuery>, QueryRejection>,
+    filters: Result<Query<F>, QueryRejection>,
+) -> ApiResult<(PageQuery, F)> {
+    let Query(page) = page.map_err(|_| invalid("limit", "limit: expected a whole number"))?;
+    let Query(filters) = filters.map_err(|e| invalid("query", e.body_text()))?;
+    Ok((page, filters))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use moja_store::{AttemptFilter, AttemptRecord, Delivery, Resend};
 use serde::Deserialize;
 
 use super::event_types::EventTypeView;
-use super::input::{flag, invalid};
+use super::input::{flag, invalid, list_query};
 use super::{ApiResult, found, now, store_failed};
 use crate::app::AppState;
 use crate::http::error::ErrorBody;
@@ -153,13 +153,14 @@ impl Filters {
             ),
         };
         let failed = flag(self.failed.as_deref(), "failed")?;
+        let (cursor, limit) = page.cursor_and_limit();
         Ok(AttemptFilter {
             webhook_id: self.webhook_id.filter(|id| !id.is_empty()),
             event_type,
             call_id: self.call_id.filter(|id| !id.is_empty()),
             failed,
-            cursor: page.cursor.filter(|c| !c.is_empty()),
-            limit: page.limit.unwrap_or(0),
+            cursor,
+            limit,
         })
     }
 }
@@ -186,8 +187,7 @@ async fn list(
     page: Result<Query<PageQuery>, QueryRejection>,
     filters: Result<Query<Filters>, QueryRejection>,
 ) -> ApiResult<Json<List<AttemptRecord>>> {
-    let Query(page) = page.map_err(|_| invalid("limit", "limit: expected a whole number"))?;
-    let Query(filters) = filters.map_err(|e| invalid("query", e.body_text()))?;
+    let (page, filters) = list_query(page, filters)?;
     let result = state
         .store
         .list_attempts(&org.id, filters.into_filter(page)?)

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use moja_store::{RequestFilter, RequestLogEntry};
 use serde::Deserialize;
 
-use super::input::{flag, invalid};
+use super::input::{flag, invalid, list_query};
 use super::{ApiResult, found, store_failed};
 use crate::app::AppState;
 use crate::http::error::ErrorBody;
@@ -81,13 +81,13 @@ impl Filters {
             ),
         };
         let failed = flag(self.failed.as_deref(), "failed")?;
+        let (cursor, limit) = page.cursor_and_limit();
         Ok(RequestFilter {
             webhook_id: self.webhook_id.filter(|id| !id.is_empty()),
             status,
             failed,
-            cursor: page.cursor.filter(|c| !c.is_empty()),
-            // The store reads 0 as its default page size and caps the rest.
-            limit: page.limit.unwrap_or(0),
+            cursor,
+            limit,
         })
     }
 }
@@ -113,9 +113,7 @@ async fn list(
     page: Result<Query<PageQuery>, QueryRejection>,
     filters: Result<Query<Filters>, QueryRejection>,
 ) -> ApiResult<Json<List<RequestLogEntry>>> {
-    // `limit` is the only member that can fail to parse (the others are text).
-    let Query(page) = page.map_err(|_| invalid("limit", "limit: expected a whole number"))?;
-    let Query(filters) = filters.map_err(|e| invalid("query", e.body_text()))?;
+    let (page, filters) = list_query(page, filters)?;
     let result = state
         .store
         .list_requests(&org.id, filters.into_filter(page)?)
