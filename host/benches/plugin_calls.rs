@@ -12,25 +12,11 @@ use moja_webhooks_host::plugins::{
     LoadedPlugin, PluginKey, PluginLimits, PluginRuntime, standard, wit,
 };
 
-/// A ~1 KiB JSON postback: an update_fields request with tags and CRM noise (shared with
-/// map-standard's native timing loop).
-fn postback_body() -> String {
-    include_str!("../../plugins/map-standard/testdata/postback.json").to_owned()
-}
+#[path = "fixtures/postback.rs"]
+mod postback;
 
-fn host_request(body: &str) -> wit::HttpRequest {
-    wit::HttpRequest {
-        method: "POST".into(),
-        path: "/update-fields".into(),
-        query: vec![],
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            ("user-agent".into(), "crm-webhooks/2.1".into()),
-            ("x-lead-source".into(), "crm".into()),
-        ],
-        body: body.as_bytes().to_vec(),
-        content_type: Some("application/json".into()),
-    }
+fn postback_body() -> String {
+    postback::BODY.to_owned()
 }
 
 fn native_request(body: &str) -> moja_plugin_sdk::HttpRequest {
@@ -119,7 +105,7 @@ fn setup() -> Setup {
         get(standard::MAPPER),
         get(standard::RENDERER),
     );
-    let request = host_request(&postback_body());
+    let request = postback::request();
     let tags = Arc::new(
         runtime
             .normalize_blocking(&normalizer, &request, &Vec::new())

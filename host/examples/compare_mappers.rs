@@ -17,6 +17,9 @@ use moja_webhooks_host::plugins::{
     PluginKey, PluginLimits, PluginRuntime, PluginSource, standard, wit,
 };
 
+#[path = "../benches/fixtures/postback.rs"]
+mod postback;
+
 const BATCH: usize = 200;
 
 fn main() -> anyhow::Result<()> {
@@ -36,19 +39,7 @@ fn main() -> anyhow::Result<()> {
         mappers.push((path, runtime.load(key, &bytes, PluginSource::Memory)?));
     }
 
-    let body = include_str!("../../plugins/map-standard/testdata/postback.json");
-    let request = wit::HttpRequest {
-        method: "POST".into(),
-        path: "/update-fields".into(),
-        query: vec![],
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            ("user-agent".into(), "crm-webhooks/2.1".into()),
-            ("x-lead-source".into(), "crm".into()),
-        ],
-        body: body.as_bytes().to_vec(),
-        content_type: Some("application/json".into()),
-    };
+    let request = postback::request();
     let normalizer = bundled(standard::NORMALIZER)?;
     let tags = runtime
         .normalize_blocking(&normalizer, &request, &Vec::new())?
