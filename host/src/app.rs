@@ -1,50 +1,17 @@
 //! Wiring: builds the application state from a configuration and serves until shutdown.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use moja_core::clock::{self, SharedClock};
 use moja_core::rate_limit::InMemoryRateLimiter;
-use moja_store::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ServeConfig, SqliteSync};
 use crate::outbound::{DeliverySettings, Dispatcher, Outbound};
 use crate::plugins::{PluginDirWatcher, PluginRuntime};
-
-/// Settings handlers need, fixed at start.
-#[derive(Debug)]
-pub struct Settings {
-    /// Base of the webhook URLs the API returns.
-    pub public_base_url: String,
-    /// How long idempotency records live.
-    pub idempotency_retention: Duration,
-    /// How long the request log is kept.
-    pub request_log_retention: Duration,
-    /// Longest a call stays live before the sweeper completes it.
-    pub max_call_duration: Duration,
-    /// Keyless requests allowed per client address and minute.
-    pub unauthenticated_rate_limit: u32,
-}
-
-/// What every handler can reach.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    /// The plugin runtime and registry.
-    pub plugins: Arc<PluginRuntime>,
-    /// Persistence.
-    pub store: Arc<dyn Store>,
-    /// The clock every time-dependent rule reads (tests control it).
-    pub clock: SharedClock,
-    /// Inbound rate limits.
-    pub limiter: Arc<InMemoryRateLimiter>,
-    /// Fixed settings.
-    pub settings: Arc<Settings>,
-    /// Outbound delivery: client, sealing key, settings.
-    pub outbound: Arc<Outbound>,
-}
+use crate::state::{AppState, Settings};
 
 /// Serves `config` on `listener` until `shutdown` is cancelled, then finishes requests in flight.
 pub async fn run(

@@ -14,4 +14,5 @@ pub mod outbound;
 pub mod plugins;
 pub mod receive;
 pub mod simulate;
+pub mod state;
 pub mod telemetry;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use jiff::SignedDuration;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 const EVERY: Duration = Duration::from_secs(60);
 

@@ -20,8 +20,8 @@ use moja_store::StoreError;
 
 use self::outgoing_webhooks::OptionalTestBody;
 use super::ApiError;
-use crate::app::AppState;
 use crate::plugins::{PluginKey, PluginWorld};
+use crate::state::AppState;
 
 /// What admin handlers answer.
 type ApiResult<T> = Result<T, ApiError>;

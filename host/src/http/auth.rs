@@ -8,8 +8,8 @@ use moja_core::secrets;
 use moja_store::Org;
 
 use super::ApiError;
-use crate::app::AppState;
 use crate::bootstrap::OPERATOR_TOKEN_HASH;
+use crate::state::AppState;
 
 fn bearer(parts: &Parts) -> Option<&str> {
     parts

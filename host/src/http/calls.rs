@@ -20,8 +20,8 @@ use serde_json::{Map, Value, json};
 use super::error::ErrorBody;
 use super::openapi::ResponseAmount;
 use super::{ApiError, ApiJson, Created, List, OrgAuth};
-use crate::app::AppState;
 use crate::plugins::{PluginKey, standard, wit};
+use crate::state::AppState;
 
 /// The attribution fields a call may carry (DNI), in the order they are kept.
 const ATTRIBUTION_FIELDS: [&str; 17] = [

@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::plugins::{RuntimeStatus, standard};
+use crate::state::AppState;
 
 /// The process is up.
 #[derive(Serialize, utoipa::ToSchema)]

@@ -22,7 +22,7 @@ pub use auth::{Operator, OrgAuth};
 pub use error::ApiError;
 pub use json::{ApiJson, Created, List, PageQuery};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The response and request header carrying the request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";

@@ -25,8 +25,8 @@ use sha2::{Digest, Sha256};
 
 use super::error::ErrorBody;
 use super::{ApiError, OrgAuth};
-use crate::app::AppState;
 use crate::plugins::{CallFailure, LoadedPlugin, PluginKey, PluginWorld, wit};
+use crate::state::AppState;
 
 /// Largest body accepted (413 above).
 pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;

@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::attempt::{AttemptInput, send_once};
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// A claim outlives the attempt's timeout by this much before another attempt may take it.
 const LEASE_MARGIN: SignedDuration = SignedDuration::from_secs(60);

@@ -13,10 +13,10 @@ use serde::Serialize;
 use super::input::Body;
 use super::orgs::currency;
 use super::{ApiResult, deleted, found, now, store_failed};
-use crate::app::AppState;
 use crate::http::error::ErrorBody;
 use crate::http::openapi::{Amount, ResponseAmount};
 use crate::http::{Created, List, OrgAuth};
+use crate::state::AppState;
 
 /// The longest conversion rule accepted: a day of connected time.
 const MAX_CONVERSION_SECONDS: i64 = 86_400;

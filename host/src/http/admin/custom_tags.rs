@@ -12,9 +12,9 @@ use serde::Serialize;
 
 use super::input::{Body, invalid};
 use super::{ApiResult, deleted, now, store_failed};
-use crate::app::AppState;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Created, List, OrgAuth};
+use crate::state::AppState;
 
 /// The longest normalized key: keys become `[KEY]` placeholders and column-like names.
 const MAX_KEY: usize = 64;

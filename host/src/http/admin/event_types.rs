@@ -9,8 +9,8 @@ use moja_core::tags;
 use serde::Serialize;
 
 use super::{ApiResult, store_failed};
-use crate::app::AppState;
 use crate::http::OrgAuth;
+use crate::state::AppState;
 
 /// The event types route.
 pub(super) fn routes() -> Router<AppState> {

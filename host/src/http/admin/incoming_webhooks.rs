@@ -18,10 +18,10 @@ use serde::Serialize;
 
 use super::input::{Body, missing};
 use super::{ApiResult, campaign_scope, deleted, found, now, plugin, store_failed};
-use crate::app::AppState;
 use crate::http::error::ErrorBody;
 use crate::http::{Created, List, OrgAuth};
 use crate::plugins::{PluginWorld, standard};
+use crate::state::AppState;
 
 const DAY: i64 = 86_400;
 /// `lifespan_seconds` bounds: one minute to 30 days.

@@ -11,10 +11,10 @@ use serde::Serialize;
 
 use super::input::Body;
 use super::{ApiResult, found, now, store_failed};
-use crate::app::AppState;
 use crate::bootstrap::new_api_key;
 use crate::http::error::ErrorBody;
 use crate::http::{Created, List, Operator};
+use crate::state::AppState;
 
 /// The org routes.
 pub(super) fn routes() -> Router<AppState> {

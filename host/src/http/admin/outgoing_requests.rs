@@ -14,9 +14,9 @@ use serde::Deserialize;
 use super::event_types::EventTypeView;
 use super::input::{flag, invalid, list_query};
 use super::{ApiResult, found, now, store_failed};
-use crate::app::AppState;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, List, OrgAuth, PageQuery};
+use crate::state::AppState;
 
 /// The outgoing request log routes.
 pub(super) fn routes() -> Router<AppState> {

@@ -30,11 +30,11 @@ use super::event_types::EventTypeView;
 use super::input::{Body, invalid, missing};
 use super::outgoing_requests::AttemptView;
 use super::{ApiResult, campaign_scope, deleted, found, now, plugin, store_failed};
-use crate::app::AppState;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Created, List, OrgAuth};
 use crate::outbound::{RenderFailure, render, sealed_headers, send_once};
 use crate::plugins::PluginWorld;
+use crate::state::AppState;
 
 /// The standard renderer's name.
 pub(crate) const STANDARD_RENDERER: &str = "render-template";

@@ -11,9 +11,9 @@ use serde::Deserialize;
 
 use super::input::{flag, invalid, list_query};
 use super::{ApiResult, found, store_failed};
-use crate::app::AppState;
 use crate::http::error::ErrorBody;
 use crate::http::{List, OrgAuth, PageQuery};
+use crate::state::AppState;
 
 /// The request log routes.
 pub(super) fn routes() -> Router<AppState> {
