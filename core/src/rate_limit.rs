@@ -132,6 +132,9 @@ pub trait RateLimiter: Send + Sync + std::fmt::Debug {
     /// Decides for one request under `key` at `now`, counting it only when it is allowed: refused
     /// requests do not use up the window, so a sender that backs off recovers on time.
     fn check(&self, key: &str, limit: RateLimit, now: Timestamp) -> Decision;
+
+    /// Forgets what no window at `now` can count any more (maintenance calls it periodically).
+    fn prune(&self, now: Timestamp);
 }
 
 const SHARDS: usize = 16;
@@ -393,6 +396,10 @@ impl RateLimiter for InMemoryRateLimiter {
             map.insert(key.to_owned(), window);
         }
         decision
+    }
+
+    fn prune(&self, now: Timestamp) {
+        InMemoryRateLimiter::prune(self, now);
     }
 }
 

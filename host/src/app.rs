@@ -5,6 +5,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use moja_core::clock::{self, SharedClock};
 use moja_core::rate_limit::InMemoryRateLimiter;
+use moja_store::Store;
+use moja_store_sqlite::{SqliteStore, SyncMode};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -12,6 +14,26 @@ use crate::config::{ServeConfig, SqliteSync};
 use crate::outbound::{DeliverySettings, Dispatcher, Outbound};
 use crate::plugins::{PluginDirWatcher, PluginRuntime};
 use crate::state::{AppState, Settings};
+use crate::webhook_keys::WebhookKeys;
+
+/// Opens the store a database URL names: `sqlite://PATH` (or a bare path).
+pub fn open_store(url: &str, sync: SqliteSync) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        anyhow::bail!("PostgreSQL support arrives with cluster mode; use sqlite://PATH for now");
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let sync = match sync {
+        SqliteSync::Normal => SyncMode::Normal,
+        SqliteSync::Full => SyncMode::Full,
+    };
+    Ok(Arc::new(SqliteStore::open(
+        std::path::Path::new(path),
+        sync,
+    )?))
+}
 
 /// Serves `config` on `listener` until `shutdown` is cancelled, then finishes requests in flight.
 pub async fn run(
@@ -32,11 +54,11 @@ pub async fn run_with_clock(
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
     crate::metrics::handle();
-    let sync = match config.sqlite_sync {
-        SqliteSync::Normal => moja_store::SyncMode::Normal,
-        SqliteSync::Full => moja_store::SyncMode::Full,
-    };
-    let store = moja_store::open(&config.database_url(), sync).context("opening the database")?;
+    let store =
+        open_store(&config.database_url(), config.sqlite_sync).context("opening the database")?;
+    let node_id = config
+        .node_id()
+        .with_context(|| format!("keeping the node id in {}", config.data_dir.display()))?;
     crate::bootstrap::first_start(&config, store.as_ref(), clock.now())
         .await
         .context("first start")?;
@@ -90,6 +112,7 @@ pub async fn run_with_clock(
 
     let state = AppState {
         plugins,
+        webhook_keys: Arc::new(WebhookKeys::new(store.clone())),
         store,
         clock,
         limiter: Arc::new(InMemoryRateLimiter::new()),
@@ -99,6 +122,7 @@ pub async fn run_with_clock(
             request_log_retention: config.request_log_retention,
             max_call_duration: config.max_call_duration,
             unauthenticated_rate_limit: config.unauthenticated_rate_limit,
+            node_id,
         }),
         outbound,
     };

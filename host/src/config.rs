@@ -68,6 +68,11 @@ pub struct ServeConfig {
     #[arg(long, env = "MOJA_DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// This node's id in delivery leases (a node releases only its own at start). Default: an id
+    /// made at first start and kept in `<data dir>/node-id`, so restarts keep it.
+    #[arg(long, env = "MOJA_NODE_ID")]
+    pub node_id: Option<String>,
+
     /// SQLite durability: `normal` (durable across process crashes) or `full` (also power loss).
     #[arg(long, env = "MOJA_SQLITE_SYNC", value_enum, default_value = "normal")]
     pub sqlite_sync: SqliteSync,
@@ -190,6 +195,22 @@ impl ServeConfig {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("moja.db").display()))
+    }
+
+    /// This node's id: `MOJA_NODE_ID`, else the one kept in the data folder (made on first use).
+    pub fn node_id(&self) -> std::io::Result<String> {
+        if let Some(id) = self.node_id.as_deref().filter(|id| !id.trim().is_empty()) {
+            return Ok(id.trim().to_owned());
+        }
+        let path = self.data_dir.join("node-id");
+        match std::fs::read_to_string(&path) {
+            Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_owned()),
+            Ok(_) | Err(_) => {
+                let id = format!("node-{}", moja_core::secrets::new_id());
+                std::fs::write(&path, &id)?;
+                Ok(id)
+            }
+        }
     }
 
     /// The base URL of webhook URLs the API returns.

@@ -16,3 +16,4 @@ pub mod receive;
 pub mod simulate;
 pub mod state;
 pub mod telemetry;
+pub mod webhook_keys;

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use moja_core::clock::SharedClock;
-use moja_core::rate_limit::InMemoryRateLimiter;
+use moja_core::rate_limit::RateLimiter;
 use moja_store::Store;
 
 use crate::outbound::Outbound;
 use crate::plugins::PluginRuntime;
+use crate::webhook_keys::WebhookKeys;
 
 /// Settings handlers need, fixed at start.
 #[derive(Debug)]
@@ -25,6 +26,8 @@ pub struct Settings {
     pub max_call_duration: Duration,
     /// Keyless requests allowed per client address and minute.
     pub unauthenticated_rate_limit: u32,
+    /// This node's id in delivery leases.
+    pub node_id: String,
 }
 
 /// What every handler can reach.
@@ -34,10 +37,13 @@ pub struct AppState {
     pub plugins: Arc<PluginRuntime>,
     /// Persistence.
     pub store: Arc<dyn Store>,
+    /// Incoming webhooks by key hash: every public request looks one up.
+    pub webhook_keys: Arc<WebhookKeys>,
     /// The clock every time-dependent rule reads (tests control it).
     pub clock: SharedClock,
-    /// Inbound rate limits.
-    pub limiter: Arc<InMemoryRateLimiter>,
+    /// Inbound rate limits (in memory on one node; behind core's trait so a shared one can
+    /// replace it).
+    pub limiter: Arc<dyn RateLimiter>,
     /// Fixed settings.
     pub settings: Arc<Settings>,
     /// Outbound delivery: client, sealing key, settings.

@@ -1,14 +1,19 @@
-//! Moja Webhooks persistence: the [`Store`] trait the host programs against, and its SQLite
-//! implementation. A PostgreSQL implementation (cluster mode) comes next and runs the same
-//! transactional logic (`ops`) through the same [`ops::Tx`] primitives.
+//! Moja Webhooks persistence, backend-neutral: the [`Store`] trait the host programs against,
+//! the records it keeps, the transactional logic (`ops`, `outbox`) written once over the
+//! [`tx::Tx`] primitives each backend implements, the signals a backend raises after commits,
+//! and (feature `contract`) the contract suite every backend runs. No database driver here:
+//! `moja-store-sqlite` is the embedded backend.
 //!
 //! Invariant: every acknowledged write is committed before its method returns.
 
+#[cfg(feature = "contract")]
+pub mod contract;
 mod model;
 pub mod ops;
 mod outbound;
 pub mod outbox;
-mod sqlite;
+mod signals;
+pub mod tx;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -16,7 +21,7 @@ use moja_core::calls::Call;
 
 pub use model::*;
 pub use outbound::*;
-pub use sqlite::{SqliteStore, SyncMode};
+pub use signals::Signals;
 
 /// A storage failure.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -30,17 +35,6 @@ pub enum StoreError {
     /// The store is shutting down.
     #[error("the store is closed")]
     Closed,
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(error: rusqlite::Error) -> Self {
-        if let rusqlite::Error::SqliteFailure(e, _) = &error
-            && e.code == rusqlite::ErrorCode::ConstraintViolation
-        {
-            return StoreError::Conflict(error.to_string());
-        }
-        StoreError::Database(error.to_string())
-    }
 }
 
 impl From<serde_json::Error> for StoreError {
@@ -139,7 +133,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn list_calls(&self, org_id: &str, filter: CallFilter) -> Result<Page<Call>>;
     /// A call's timeline, oldest first; `None` when the org has no such call.
     async fn timeline(&self, org_id: &str, id: &str) -> Result<Option<Vec<TimelineEntry>>>;
-    /// Completes calls live since before `started_before` (`terminated_by: system`).
+    /// Completes calls live since before `started_before` (`terminated_by: system`); returns
+    /// their ids.
     async fn sweep_live_calls(
         &self,
         started_before: Timestamp,
@@ -147,18 +142,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<String>>;
 
     /// Applies an inbound update: idempotency, matching, the changes, the timeline, the stored
-    /// response and `log` in one transaction.
+    /// answer and `log` in one transaction; `respond` renders the outcome for the log and the
+    /// idempotency record.
     async fn apply_update(
         &self,
         update: InboundUpdate,
         log: RequestLogEntry,
-    ) -> Result<InboundResponse>;
+        respond: Responder,
+    ) -> Result<InboundOutcome>;
     /// Stores call data (and applies it to a live call from that caller) with `log`.
     async fn store_call_data(
         &self,
         data: InboundCallData,
         log: RequestLogEntry,
-    ) -> Result<InboundResponse>;
+        respond: Responder,
+    ) -> Result<InboundOutcome>;
     /// Logs a request that was answered before reaching the store (refused, invalid).
     async fn log_request(&self, entry: RequestLogEntry) -> Result<()>;
     /// An org's request log, newest first.
@@ -170,9 +168,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// One logged request.
     async fn get_request(&self, org_id: &str, id: &str) -> Result<Option<RequestLogEntry>>;
 
-    /// Notified after a commit that queued deliveries (new events, resends), so that the
-    /// dispatcher claims at once instead of at its next poll. (On PostgreSQL: LISTEN/NOTIFY.)
-    fn deliveries_queued(&self) -> std::sync::Arc<tokio::sync::Notify>;
+    /// What the store signals after commits: deliveries queued (the dispatcher's wake-up) and
+    /// webhooks or orgs changed (the webhook-by-key cache's invalidation). In-process on SQLite;
+    /// a clustered backend raises them from the database's notifications as well.
+    fn signals(&self) -> std::sync::Arc<Signals>;
 
     /// Creates an outgoing webhook.
     async fn create_outgoing_webhook(&self, webhook: OutgoingWebhook) -> Result<()>;
@@ -193,9 +192,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn finish_attempt(&self, attempt: AttemptRecord, next: DeliveryNext) -> Result<()>;
     /// Materializes scheduled events due at `now` (duration marks). Returns how many fired.
     async fn fire_scheduled_events(&self, now: Timestamp, limit: usize) -> Result<usize>;
-    /// Releases the claims of attempts a previous run of this node left in hand (after a
-    /// crash), so they are retried at once instead of when their lease lapses.
-    async fn release_leases(&self) -> Result<u64>;
+    /// Releases the claims of attempts a previous run of `node` left in hand (after a crash),
+    /// so they are retried at once instead of when their lease lapses.
+    async fn release_leases(&self, node: &str) -> Result<u64>;
     /// The queue at a glance.
     async fn queue_stats(&self, now: Timestamp) -> Result<QueueStats>;
     /// Records a test send: a finished delivery without an event, and its attempt.
@@ -221,21 +220,4 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         requests_before: Timestamp,
         now: Timestamp,
     ) -> Result<u64>;
-}
-
-/// Opens the store a database URL names: `sqlite://PATH` (or a bare path).
-pub fn open(url: &str, sync: SyncMode) -> Result<std::sync::Arc<dyn Store>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Database(
-            "PostgreSQL support arrives with cluster mode; use sqlite://PATH for now".into(),
-        ));
-    }
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
-    Ok(std::sync::Arc::new(SqliteStore::open(
-        std::path::Path::new(path),
-        sync,
-    )?))
 }

@@ -154,6 +154,54 @@ impl MatchPolicy {
     }
 }
 
+/// Whose plugin a reference names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginOwner {
+    /// The platform's (bundled or installed by the operator): visible to every org.
+    Platform,
+    /// An org's own: visible to that org only.
+    Org(String),
+}
+
+impl PluginOwner {
+    /// The owning org, `None` for the platform.
+    pub fn org_id(&self) -> Option<&str> {
+        match self {
+            PluginOwner::Platform => None,
+            PluginOwner::Org(id) => Some(id),
+        }
+    }
+
+    /// The owner of an org id read back from storage (`None`: the platform).
+    pub fn from_org_id(org_id: Option<String>) -> Self {
+        org_id.map_or(PluginOwner::Platform, PluginOwner::Org)
+    }
+}
+
+/// A webhook's reference to a plugin: whose, which, and an optional version pin (without one,
+/// the plugin's active version serves).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PluginRef {
+    /// Whose plugin.
+    pub owner: PluginOwner,
+    /// Its name.
+    pub name: String,
+    /// A pinned version.
+    pub version: Option<String>,
+}
+
+impl PluginRef {
+    /// The platform plugin `name`, unpinned.
+    pub fn platform(name: impl Into<String>) -> Self {
+        Self {
+            owner: PluginOwner::Platform,
+            name: name.into(),
+            version: None,
+        }
+    }
+}
+
 /// An incoming webhook.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncomingWebhook {
@@ -173,10 +221,10 @@ pub struct IncomingWebhook {
     pub match_policy: MatchPolicy,
     /// Rate limit.
     pub rate_limit: RateLimit,
-    /// Normalizer plugin name.
-    pub normalizer: String,
-    /// Mapper plugin name.
-    pub mapper: String,
+    /// Normalizer plugin.
+    pub normalizer: PluginRef,
+    /// Mapper plugin.
+    pub mapper: PluginRef,
     /// Per-webhook plugin configuration.
     pub plugin_config: Vec<(String, String)>,
     /// Disabled webhooks answer 401.
@@ -343,24 +391,153 @@ pub struct InboundCallData {
     pub fields: Vec<(String, String)>,
     /// The org's custom tag keys (applied at once to a live call from that caller).
     pub custom_tag_keys: Vec<String>,
+    /// The longest a call stays live (`MOJA_MAX_CALL_DURATION`): how far back a live call from
+    /// the caller can have started.
+    pub max_call_duration: jiff::SignedDuration,
 }
 
-/// The answer to an inbound request, as stored for idempotent replays.
+/// An answer as the host rendered it (HTTP status and JSON body): what an idempotency record
+/// keeps for replays, and what the request log shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InboundResponse {
+pub struct StoredResponse {
     /// HTTP status.
     pub status: u16,
     /// JSON body.
     pub body: serde_json::Value,
-    /// Served from the idempotency record (`Idempotent-Replayed: true`).
-    #[serde(skip)]
-    pub replayed: bool,
+}
+
+/// How the host answers an inbound outcome. The store calls it to write the request log entry,
+/// and for an applied change the idempotency record, in the outcome's own transaction; the host
+/// answers the client with the same function, so the three never disagree.
+pub type Responder = fn(&InboundOutcome) -> StoredResponse;
+
+/// What an inbound request came to in the store (SPEC §7.2–§7.6). Only the host turns it into a
+/// status and a body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InboundOutcome {
+    /// The update was applied to the calls it matched.
+    Updated(AppliedUpdate),
+    /// The call data was stored (and applied to live calls from that caller).
+    CallDataStored {
+        /// The request id, which is also the record's.
+        request_id: String,
+        /// Live calls the data was applied to at once.
+        live_calls_updated: Vec<String>,
+    },
+    /// The transaction id was used before for the same content: the first answer again.
+    Replayed(StoredResponse),
+    /// The transaction id was used before for other content.
+    TransactionIdReused {
+        /// The sender's transaction id.
+        transaction_id: String,
+    },
+    /// Another request with this transaction id is being applied right now.
+    InFlight {
+        /// The sender's transaction id.
+        transaction_id: String,
+    },
+    /// The call id belongs to another org.
+    CallOfOtherOrg {
+        /// The id sent.
+        call_log_id: String,
+    },
+    /// The call is in a campaign outside the webhook's scope.
+    CallOutsideCampaigns {
+        /// The id sent.
+        call_log_id: String,
+    },
+    /// No call has this id.
+    CallNotFound {
+        /// The id sent.
+        call_log_id: String,
+    },
+    /// No call from this number within the lookback (and the webhook's campaigns).
+    NoCallForPhone {
+        /// The number, E.164.
+        phone_number: String,
+    },
+}
+
+impl InboundOutcome {
+    /// What idempotency did, for the request log: `none`, `stored`, `replayed`, `reused` or
+    /// `in_flight`.
+    pub fn idempotency(&self, transaction_id: Option<&str>) -> &'static str {
+        match self {
+            InboundOutcome::Replayed(_) => "replayed",
+            InboundOutcome::TransactionIdReused { .. } => "reused",
+            InboundOutcome::InFlight { .. } => "in_flight",
+            // A batch that changed nothing does not keep its id: the sender may retry with it.
+            InboundOutcome::Updated(applied)
+                if transaction_id.is_some() && !applied.call_log_ids.is_empty() =>
+            {
+                "stored"
+            }
+            InboundOutcome::CallDataStored { .. } if transaction_id.is_some() => "stored",
+            _ => "none",
+        }
+    }
+
     /// What matching found, for the request log.
-    #[serde(skip)]
-    pub match_result: serde_json::Value,
-    /// What idempotency did (`none`, `claimed`, `replayed`, `reused`), for the request log.
-    #[serde(skip)]
-    pub idempotency: &'static str,
+    pub fn match_result(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            InboundOutcome::Updated(applied) => json!({
+                "matched": applied.call_log_ids,
+                "failed": applied.failed_call_log_ids.as_deref().unwrap_or_default(),
+            }),
+            InboundOutcome::CallDataStored {
+                live_calls_updated, ..
+            } => json!({"live_calls_updated": live_calls_updated}),
+            InboundOutcome::CallOfOtherOrg { call_log_id } => {
+                json!({"call_log_id": call_log_id, "found": "other_org"})
+            }
+            InboundOutcome::CallOutsideCampaigns { call_log_id } => {
+                json!({"call_log_id": call_log_id, "found": "outside_campaigns"})
+            }
+            InboundOutcome::CallNotFound { call_log_id } => {
+                json!({"call_log_id": call_log_id, "found": "none"})
+            }
+            InboundOutcome::NoCallForPhone { phone_number } => {
+                json!({"phone_number": phone_number, "found": 0})
+            }
+            InboundOutcome::Replayed(_)
+            | InboundOutcome::TransactionIdReused { .. }
+            | InboundOutcome::InFlight { .. } => serde_json::Value::Null,
+        }
+    }
+}
+
+/// An update applied to calls: what changed, in request order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppliedUpdate {
+    /// The webhook's type (what its answer shows).
+    pub kind: WebhookKind,
+    /// The calls changed.
+    pub call_log_ids: Vec<String>,
+    /// Field → new value, over all calls (the last call's value wins).
+    pub updated: Vec<(String, serde_json::Value)>,
+    /// Tags added (of the first call that added or removed any), normalized keys.
+    pub added: Vec<(String, String)>,
+    /// Tag keys removed (likewise).
+    pub removed: Vec<String>,
+    /// The changed calls that were live.
+    pub active_call_log_ids: Vec<String>,
+    /// Fields deferred to completion (of the first call that queued any).
+    pub queued: Vec<String>,
+    /// Fields the mapper did not understand.
+    pub ignored_fields: Vec<String>,
+    /// For a batch, the ids not changed (not found, another org's, outside the campaigns).
+    pub failed_call_log_ids: Option<Vec<String>>,
+}
+
+impl AppliedUpdate {
+    /// The value `field` was set to, if it was.
+    pub fn updated(&self, field: &str) -> Option<&serde_json::Value> {
+        self.updated
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, v)| v)
+    }
 }
 
 /// One entry of the incoming request log.

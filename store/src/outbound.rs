@@ -60,8 +60,8 @@ pub struct OutgoingWebhook {
     pub body_format: BodyFormat,
     /// Campaigns whose calls it is sent for (empty: all).
     pub campaign_ids: Vec<String>,
-    /// Renderer plugin name.
-    pub renderer: String,
+    /// Renderer plugin.
+    pub renderer: crate::PluginRef,
     /// Per-webhook renderer configuration.
     pub plugin_config: Vec<(String, String)>,
     /// Disabled webhooks get no new deliveries.
@@ -272,6 +272,8 @@ pub struct QueueStats {
 /// What a dispatcher asks for when it claims deliveries.
 #[derive(Debug, Clone)]
 pub struct ClaimRequest {
+    /// The node claiming: its leases are its own (`release_leases` of a restarted node).
+    pub node: String,
     /// Deliveries due at or before this time.
     pub now: Timestamp,
     /// The claim lapses then (a crash mid-attempt leads to a retry after it).

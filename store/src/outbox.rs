@@ -14,23 +14,25 @@ use moja_core::tags;
 use serde_json::Value;
 
 use crate::Result;
-use crate::ops::Tx;
 use crate::outbound::{Delivery, DeliveryState, OutboundEvent};
+use crate::tx::Tx;
 
 /// Records `event` of `call` at `at`: a timeline entry with `details`, and, for every enabled
 /// webhook of the org subscribed to it whose campaign scope covers the call, an event with the
 /// tag snapshot and one pending delivery due at `at`. Returns how many deliveries were queued.
-pub fn emit(
-    tx: &mut dyn Tx,
+pub async fn emit<T: Tx>(
+    tx: &mut T,
     call: &Call,
     event: EventType,
     at: Timestamp,
     details: &Value,
 ) -> Result<usize> {
-    tx.append_timeline(&call.id, at, event.as_str(), details)?;
+    tx.append_timeline(&call.id, at, event.as_str(), details)
+        .await?;
     let campaign_id = call.campaign_id.as_deref();
     let webhooks: Vec<String> = tx
-        .subscribers(&call.org_id, event)?
+        .subscribers(&call.org_id, event)
+        .await?
         .into_iter()
         .filter(|(_, campaigns)| {
             campaigns.is_empty() || campaign_id.is_some_and(|id| campaigns.iter().any(|c| c == id))
@@ -41,7 +43,7 @@ pub fn emit(
         return Ok(0);
     }
     let campaign = match campaign_id {
-        Some(id) => tx.campaign_info(&call.org_id, id)?,
+        Some(id) => tx.campaign_info(&call.org_id, id).await?,
         None => None,
     };
     let record = OutboundEvent {
@@ -52,7 +54,7 @@ pub fn emit(
         occurred_at: at,
         tags: tags::tag_values(call, campaign.as_ref(), event, at),
     };
-    tx.insert_event(&record)?;
+    tx.insert_event(&record).await?;
     for webhook_id in &webhooks {
         tx.insert_delivery(&Delivery {
             id: new_id(),
@@ -69,33 +71,35 @@ pub fn emit(
             updated_at: at,
             last_status: None,
             last_error: None,
-        })?;
+        })
+        .await?;
     }
     Ok(webhooks.len())
 }
 
 /// Schedules the duration marks of a call that connected at `connected_at`, those some webhook
 /// of the org subscribes to now (a webhook created mid-call sees marks from the next call on).
-pub fn schedule_marks(tx: &mut dyn Tx, call: &Call, connected_at: Timestamp) -> Result<()> {
+pub async fn schedule_marks<T: Tx>(tx: &mut T, call: &Call, connected_at: Timestamp) -> Result<()> {
     for mark in EventType::MARKS {
-        if tx.subscribers(&call.org_id, mark)?.is_empty() {
+        if tx.subscribers(&call.org_id, mark).await?.is_empty() {
             continue;
         }
         let offset = mark.mark_offset_secs().unwrap_or_default();
         let due_at = connected_at + SignedDuration::from_secs(offset);
-        tx.schedule_event(&call.org_id, &call.id, mark, due_at)?;
+        tx.schedule_event(&call.org_id, &call.id, mark, due_at)
+            .await?;
     }
     Ok(())
 }
 
 /// Fires a due scheduled event: the call as it is now, at the event's due time.
-pub fn fire_scheduled(
-    tx: &mut dyn Tx,
+async fn fire_scheduled<T: Tx>(
+    tx: &mut T,
     call_id: &str,
     event: EventType,
     due_at: Timestamp,
 ) -> Result<usize> {
-    let Some(call) = tx.call(call_id)? else {
+    let Some(call) = tx.lock_call(call_id).await? else {
         return Ok(0);
     };
     let seconds = event.mark_offset_secs().unwrap_or_default();
@@ -106,4 +110,15 @@ pub fn fire_scheduled(
         due_at,
         &serde_json::json!({"connected_seconds": seconds}),
     )
+    .await
+}
+
+/// Fires at most `limit` scheduled events due at `now` (duration marks): each is taken off the
+/// schedule and emitted with the call as it is now, at its due time. Returns how many fired.
+pub async fn fire_due_scheduled<T: Tx>(tx: &mut T, now: Timestamp, limit: usize) -> Result<usize> {
+    let due = tx.take_due_scheduled(now, limit).await?;
+    for event in &due {
+        fire_scheduled(tx, &event.call_id, event.event, event.due_at).await?;
+    }
+    Ok(due.len())
 }

@@ -16,11 +16,11 @@ mod requests;
 use axum::Router;
 use axum::http::StatusCode;
 use jiff::Timestamp;
-use moja_store::StoreError;
+use moja_store::{PluginRef, StoreError};
 
 use self::outgoing_webhooks::OptionalTestBody;
 use super::ApiError;
-use crate::plugins::{PluginKey, PluginWorld};
+use crate::plugins::PluginWorld;
 use crate::state::AppState;
 
 /// What admin handlers answer.
@@ -153,22 +153,21 @@ async fn campaign_scope(
     Ok(Some(unique))
 }
 
-/// A plugin name, which must name a loaded plugin of `world`.
+/// A plugin name, which must name a loaded plugin of `world` that the org can use: the
+/// reference the webhook stores (the org's own plugin of that name, else the platform's).
 fn plugin(
     state: &AppState,
+    org_id: &str,
     body: &input::Body,
     field: &str,
     world: PluginWorld,
-) -> ApiResult<Option<String>> {
+) -> ApiResult<Option<PluginRef>> {
     let Some(name) = body.string(field)? else {
         return Ok(None);
     };
-    match state.plugins.get(&PluginKey::platform(&name)) {
-        Some(loaded) if loaded.world == world => Ok(Some(name)),
-        Some(loaded) => Err(body.invalid(
-            field,
-            &format!("plugin {name:?} is a {}, not a {world}", loaded.world),
-        )),
-        None => Err(body.invalid(field, &format!("no plugin named {name:?} is loaded"))),
-    }
+    state
+        .plugins
+        .resolve(org_id, &name, world)
+        .map(Some)
+        .map_err(|unresolved| body.invalid(field, &unresolved.to_string()))
 }

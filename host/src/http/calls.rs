@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use super::error::ErrorBody;
 use super::openapi::ResponseAmount;
 use super::{ApiError, ApiJson, Created, List, OrgAuth};
-use crate::plugins::{PluginKey, standard, wit};
+use crate::plugins::{PluginWorld, standard, wit};
 use crate::state::AppState;
 
 /// The attribution fields a call may carry (DNI), in the order they are kept.
@@ -176,7 +176,11 @@ pub(crate) fn call_json(call: &Call, now: Timestamp) -> Value {
     })
 }
 
-async fn rtb_tags(state: &AppState, rtb: RtbRequest) -> Result<Vec<(String, String)>, ApiError> {
+async fn rtb_tags(
+    state: &AppState,
+    org_id: &str,
+    rtb: RtbRequest,
+) -> Result<Vec<(String, String)>, ApiError> {
     let body = match (rtb.body, rtb.body_base64) {
         (Some(text), None) => text.into_bytes(),
         (None, Some(encoded)) => base64::engine::general_purpose::STANDARD
@@ -210,8 +214,8 @@ async fn rtb_tags(state: &AppState, rtb: RtbRequest) -> Result<Vec<(String, Stri
     };
     let plugin = state
         .plugins
-        .get(&PluginKey::platform(standard::NORMALIZER))
-        .ok_or_else(|| ApiError::internal("the standard normalizer is not loaded"))?;
+        .lookup(org_id, standard::NORMALIZER, PluginWorld::Normalizer)
+        .map_err(|unresolved| ApiError::internal(format!("the RTB normalizer: {unresolved}")))?;
     let outcome = state
         .plugins
         .normalize(plugin, request, Vec::new())
@@ -299,7 +303,7 @@ pub(crate) async fn create(
 
     // Precedence: explicit fields > RTB tags > call data (applied by the store).
     let mut tags: Vec<(String, String)> = match body.rtb {
-        Some(rtb) => rtb_tags(&state, rtb).await?,
+        Some(rtb) => rtb_tags(&state, &org.id, rtb).await?,
         None => Vec::new(),
     };
     for (key, value) in &body.tags {

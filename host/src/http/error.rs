@@ -67,14 +67,25 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = ErrorBody {
+impl ApiError {
+    fn error_body(&self) -> ErrorBody<'_> {
+        ErrorBody {
             success: false,
             error: &self.message,
             code: self.code,
             field: self.field.as_deref(),
-        };
-        (self.status, Json(body)).into_response()
+        }
+    }
+
+    /// The JSON body of this error: the one place the error shape is built (responses, the
+    /// request log, stored answers).
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::to_value(self.error_body()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.error_body())).into_response()
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: router, request ids, a trace span per request, the API error type.
 
 mod admin;
+mod answers;
 mod auth;
 mod calls;
 mod error;

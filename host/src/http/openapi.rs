@@ -27,6 +27,10 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
+use super::answers::{
+    CallDataResponse, UpdateAnswerDetails, UpdateFieldsResponse, UpdateRevenueResponse,
+    UpdateTagsResponse,
+};
 use super::error::ErrorBody;
 use super::{admin, calls, health, public};
 
@@ -70,6 +74,7 @@ const AUTH_KEY: &str = "moja_auth_key";
         UpdateTagsRequest,
         UpdateFieldsRequest,
         CallDataResponse,
+        UpdateAnswerDetails,
         UpdateRevenueResponse,
         UpdateTagsResponse,
         UpdateFieldsResponse,
@@ -756,89 +761,4 @@ struct UpdateFieldsRequest {
     /// Idempotency key, scoped to the org: a repeat with the same content gets the first answer
     /// again (`Idempotent-Replayed: true`), with other content a 422.
     transaction_id: Option<String>,
-}
-
-/// The answer to `call_data`.
-#[derive(ToSchema)]
-#[allow(dead_code, reason = "documents what the store answers")]
-struct CallDataResponse {
-    /// `true`.
-    success: bool,
-    /// The request-log id (also the `x-request-id` header).
-    request_id: String,
-}
-
-/// The answer to `update_revenue`.
-#[derive(ToSchema)]
-#[allow(dead_code, reason = "documents what the store answers")]
-struct UpdateRevenueResponse {
-    /// `true`.
-    success: bool,
-    /// The calls changed.
-    call_log_ids: Vec<String>,
-    #[schema(value_type = Option<ResponseAmount>)]
-    revenue_paid_out: Option<Value>,
-    /// The changed calls that were live; only when some were.
-    #[schema(nullable = false)]
-    active_call_log_ids: Option<Vec<String>>,
-    /// Fields the mapper did not understand; only when some were sent.
-    #[schema(nullable = false)]
-    ignored_fields: Option<Vec<String>>,
-    /// Batch ids not changed (not found, of another org, outside the webhook's campaigns);
-    /// batches only.
-    #[schema(nullable = false)]
-    failed_call_log_ids: Option<Vec<String>>,
-}
-
-/// The answer to `update_tags`, in request order.
-#[derive(ToSchema)]
-#[allow(dead_code, reason = "documents what the store answers")]
-struct UpdateTagsResponse {
-    /// `true`.
-    success: bool,
-    /// The calls changed.
-    call_log_ids: Vec<String>,
-    /// Tags added, single-pair objects with normalized keys.
-    added: Vec<HashMap<String, String>>,
-    /// Tag keys removed, normalized.
-    removed: Vec<String>,
-    /// The changed calls that were live; only when some were.
-    #[schema(nullable = false)]
-    active_call_log_ids: Option<Vec<String>>,
-    /// Fields the mapper did not understand; only when some were sent.
-    #[schema(nullable = false)]
-    ignored_fields: Option<Vec<String>>,
-    /// Batch ids not changed; batches only.
-    #[schema(nullable = false)]
-    failed_call_log_ids: Option<Vec<String>>,
-}
-
-/// The answer to `update_fields`.
-#[derive(ToSchema)]
-#[allow(dead_code, reason = "documents what the store answers")]
-struct UpdateFieldsResponse {
-    /// `true`.
-    success: bool,
-    /// The calls changed.
-    call_log_ids: Vec<String>,
-    /// Field → new value.
-    updated: HashMap<String, Value>,
-    /// Tags added; only when some were.
-    #[schema(nullable = false)]
-    added: Option<Vec<HashMap<String, String>>>,
-    /// Tag keys removed; only when some were.
-    #[schema(nullable = false)]
-    removed: Option<Vec<String>>,
-    /// The changed calls that were live; only when some were.
-    #[schema(nullable = false)]
-    active_call_log_ids: Option<Vec<String>>,
-    /// Field names deferred to the call's completion; only when some were.
-    #[schema(nullable = false)]
-    queued: Option<Vec<String>>,
-    /// Fields the mapper did not understand; only when some were sent.
-    #[schema(nullable = false)]
-    ignored_fields: Option<Vec<String>>,
-    /// Batch ids not changed; batches only.
-    #[schema(nullable = false)]
-    failed_call_log_ids: Option<Vec<String>>,
 }

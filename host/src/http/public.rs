@@ -1,9 +1,10 @@
 //! The public inbound endpoints (`/call-data`, `/update-revenue`, `/update-tags`,
 //! `/update-fields`, the older `/api/v1/webhooks/incoming/{id}/…` form) and request replay.
 //!
-//! Order of work (SPEC §7): auth → rate limit → body size → normalizer → mapper → one store
-//! transaction (idempotency, matching, changes, timeline, stored response, request log).
-//! Every request, accepted or refused, lands in the request log.
+//! Order of work (SPEC §7): auth and the rate limit from the request line and headers, before
+//! any body byte is read → body size → normalizer → mapper → one store transaction
+//! (idempotency, matching, changes, timeline, stored answer, request log). Every request,
+//! accepted or refused, lands in the request log; the answers are rendered by `answers`.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -14,24 +15,22 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use moja_core::calls::{Change, FieldUpdates, TagOp};
-use moja_core::rate_limit::{Decision, Period, RateLimit, RateLimiter};
+use moja_core::rate_limit::{Decision, Period, RateLimit};
 use moja_core::{money, phone, secrets};
 use moja_store::{
-    InboundCallData, InboundResponse, InboundUpdate, IncomingWebhook, Org, RequestLogEntry,
-    Selector, WebhookKind,
+    InboundCallData, InboundOutcome, InboundUpdate, IncomingWebhook, Org, PluginRef,
+    RequestLogEntry, Selector, WebhookKind,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::error::ErrorBody;
 use super::{ApiError, OrgAuth};
-use crate::plugins::{CallFailure, LoadedPlugin, PluginKey, PluginWorld, wit};
+use crate::plugins::{CallFailure, LoadedPlugin, PluginWorld, Unresolved, wit};
 use crate::state::AppState;
 
 /// Largest body accepted (413 above).
 pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
-/// Body bytes kept in the log for a request refused before auth succeeded.
-const UNAUTHENTICATED_LOG_BYTES: usize = 4 << 10;
 /// Most ids in a batch.
 const MAX_BATCH: usize = 50;
 
@@ -114,13 +113,9 @@ impl Received {
             .collect()
     }
 
-    /// The log entry, credentials redacted; `authenticated` decides how much body is kept.
+    /// The log entry, credentials redacted. (A request refused before auth succeeded has no body
+    /// here: it was never read.)
     fn log_entry(&self, org: Option<&Org>, webhook: Option<&IncomingWebhook>) -> RequestLogEntry {
-        let keep = if org.is_some() {
-            self.body.len()
-        } else {
-            self.body.len().min(UNAUTHENTICATED_LOG_BYTES)
-        };
         RequestLogEntry {
             id: self.request_id.clone(),
             org_id: org.map(|o| o.id.clone()),
@@ -130,8 +125,8 @@ impl Received {
             path: self.path.clone(),
             query: secrets::redact_query(&self.query),
             headers: moja_plugin_sdk::keys::redact_credentials(&self.headers, "REDACTED"),
-            body: self.body[..keep].to_vec(),
-            body_truncated: keep < self.body.len(),
+            body: self.body.to_vec(),
+            body_truncated: false,
             status: 0,
             response: Value::Null,
             latency_us: self.started.elapsed().as_micros() as i64,
@@ -177,7 +172,7 @@ async fn refuse(
 ) -> Response {
     let mut entry = received.log_entry(who.map(|w| w.1), who.map(|w| w.0));
     entry.status = error.status.as_u16();
-    entry.response = json!({"success": false, "error": error.message, "code": error.code});
+    entry.response = error.body();
     entry.details = json!({"error_code": error.code});
     entry.latency_us = received.started.elapsed().as_micros() as i64;
     if let Err(log_error) = state.store.log_request(entry).await {
@@ -229,15 +224,13 @@ async fn handle(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    // Read a little past the limit so an oversized body gets our 413, not a reset connection.
-    let body = axum::body::to_bytes(body, 4 * MAX_BODY_BYTES).await;
-    let too_large = body.is_err();
-    let received = Received::new(
+    // Nothing of the body is read until the key and the rate limit let the request in.
+    let mut received = Received::new(
         &state,
         parts.method,
         &parts.uri,
         &parts.headers,
-        body.unwrap_or_default(),
+        Bytes::new(),
     );
     let key = received
         .query_pairs()
@@ -245,7 +238,7 @@ async fn handle(
         .find(|(k, _)| k == "moja_auth_key")
         .map(|(_, v)| v);
     let found = match &key {
-        Some(key) => match state.store.find_incoming_webhook(&secrets::hash(key)).await {
+        Some(key) => match state.webhook_keys.find(&secrets::hash(key)).await {
             Ok(found) => found,
             Err(error) => return ApiError::internal(error).into_response(),
         },
@@ -301,6 +294,21 @@ async fn handle(
         let error = rate_limited(&decision, webhook.rate_limit.period.as_str());
         return refuse(&state, &received, who, error, decision.headers()).await;
     }
+    // Read a little past the limit so an oversized body gets our 413, not a reset connection.
+    let declared_too_large = parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .is_some_and(|length| length > MAX_BODY_BYTES);
+    let body = if declared_too_large {
+        Err(())
+    } else {
+        axum::body::to_bytes(body, 4 * MAX_BODY_BYTES)
+            .await
+            .map_err(|_| ())
+    };
+    let too_large = body.is_err();
+    received.body = body.unwrap_or_default();
     if too_large || received.body.len() > MAX_BODY_BYTES {
         let error = ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -310,15 +318,17 @@ async fn handle(
         return refuse(&state, &received, who, error, decision.headers()).await;
     }
     match run_pipeline(&state, &webhook, &org, &received, json!(null)).await {
-        Ok(response) => with_headers(inbound_response(response), decision.headers()),
+        Ok(outcome) => with_headers(answer(&outcome), decision.headers()),
         Err(error) => refuse(&state, &received, who, error, decision.headers()).await,
     }
 }
 
-fn inbound_response(response: InboundResponse) -> Response {
+/// The HTTP answer to a store outcome.
+fn answer(outcome: &InboundOutcome) -> Response {
+    let response = super::answers::respond(outcome);
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
     let mut http = (status, axum::Json(response.body)).into_response();
-    if response.replayed {
+    if matches!(outcome, InboundOutcome::Replayed(_)) {
         http.headers_mut().insert(
             HeaderName::from_static("idempotent-replayed"),
             HeaderValue::from_static("true"),
@@ -327,20 +337,27 @@ fn inbound_response(response: InboundResponse) -> Response {
     http
 }
 
+/// The version serving a webhook's plugin reference, or a 500 naming it.
 fn plugin(
     state: &AppState,
-    name: &str,
+    reference: &PluginRef,
     world: PluginWorld,
 ) -> Result<std::sync::Arc<LoadedPlugin>, ApiError> {
     state
         .plugins
-        .get(&PluginKey::platform(name))
-        .filter(|p| p.world == world)
-        .ok_or_else(|| {
+        .serving(reference, world)
+        .map_err(|unresolved| {
+            let name = &reference.name;
+            let message = match unresolved {
+                Unresolved::Missing { .. } => {
+                    format!("The webhook's {world} plugin {name:?} is not loaded")
+                }
+                other => format!("The webhook's {world} plugin: {other}"),
+            };
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "plugin_unavailable",
-                format!("The webhook's {world} plugin {name:?} is not loaded"),
+                message,
             )
         })
 }
@@ -352,7 +369,7 @@ async fn run_pipeline(
     org: &Org,
     received: &Received,
     replay_of: Value,
-) -> Result<InboundResponse, ApiError> {
+) -> Result<InboundOutcome, ApiError> {
     let request = received.plugin_request();
     let normalizer = plugin(state, &webhook.normalizer, PluginWorld::Normalizer)?;
     let mapper = plugin(state, &webhook.mapper, PluginWorld::Mapper)?;
@@ -419,8 +436,13 @@ async fn run_pipeline(
                     fingerprint,
                     fields: command.call_data.clone(),
                     custom_tag_keys,
+                    max_call_duration: jiff::SignedDuration::try_from(
+                        state.settings.max_call_duration,
+                    )
+                    .unwrap_or(jiff::SignedDuration::MAX),
                 },
                 log,
+                super::answers::respond,
             )
             .await
     } else {
@@ -456,6 +478,7 @@ async fn run_pipeline(
                     plugins,
                 },
                 log,
+                super::answers::respond,
             )
             .await
     };
@@ -659,8 +682,8 @@ pub(crate) async fn replay(
     };
     let who = Some((&webhook, &auth.org));
     match run_pipeline(&state, &webhook, &auth.org, &received, json!(original.id)).await {
-        Ok(response) => {
-            let mut http = inbound_response(response);
+        Ok(outcome) => {
+            let mut http = answer(&outcome);
             if let Ok(value) = HeaderValue::from_str(&received.request_id) {
                 http.headers_mut()
                     .insert(HeaderName::from_static("x-replay-request-id"), value);

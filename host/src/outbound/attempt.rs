@@ -112,7 +112,12 @@ pub async fn send_once(
         record.response_body = String::from_utf8_lossy(body).into_owned();
         record.response_truncated = *body_truncated;
     }
-    let verdict = retry::verdict(&report.outcome);
+    // An HTTP-date `Retry-After` is measured on the server's clock, at the response's arrival.
+    let answered_at = input
+        .now
+        .checked_add(jiff::SignedDuration::from_micros(record.latency_us))
+        .unwrap_or(input.now);
+    let verdict = retry::verdict_at(&report.outcome, answered_at);
     AttemptResult { record, verdict }
 }
 

@@ -28,9 +28,10 @@ impl Dispatcher {
     /// Runs until `shutdown`, then finishes the attempts in hand.
     pub async fn run(state: AppState, shutdown: CancellationToken) {
         let outbound = state.outbound.clone();
-        let queued = state.store.deliveries_queued();
+        let signals = state.store.signals();
         let settings = &outbound.settings;
-        match state.store.release_leases().await {
+        let node = state.settings.node_id.clone();
+        match state.store.release_leases(&node).await {
             Ok(0) => {}
             Ok(released) => tracing::info!(released, "retrying deliveries a previous run held"),
             Err(error) => tracing::warn!(%error, "releasing delivery claims"),
@@ -58,6 +59,7 @@ impl Dispatcher {
             let mut more = false;
             if free > 0 {
                 let claim = ClaimRequest {
+                    node: node.clone(),
                     now,
                     lease_until: now + lease,
                     limit: free,
@@ -93,7 +95,7 @@ impl Dispatcher {
                 Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
                     release(&mut held, &mut in_flight, &mut in_hand, done)
                 }
-                _ = queued.notified() => {}
+                _ = signals.deliveries_queued().notified() => {}
                 _ = tokio::time::sleep(settings.poll_interval) => {}
             }
         }

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use moja_core::events::EventType;
 use moja_core::sealed::SealingKey;
-use moja_store::{BodyFormat, OutgoingWebhook, TagSnapshot};
+use moja_store::{BodyFormat, OutgoingWebhook, PluginRef, TagSnapshot};
 
-use crate::plugins::{LoadedPlugin, PluginKey, PluginRuntime, PluginWorld, wit};
+use crate::plugins::{LoadedPlugin, PluginRuntime, PluginWorld, Unresolved, wit};
 
 /// Why a request could not be rendered.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -52,11 +52,18 @@ pub fn unseal_headers(
         .map_err(|e| RenderFailure::Sealed(format!("stored headers are not valid: {e}")))
 }
 
-fn renderer(plugins: &PluginRuntime, name: &str) -> Result<Arc<LoadedPlugin>, RenderFailure> {
+fn renderer(
+    plugins: &PluginRuntime,
+    reference: &PluginRef,
+) -> Result<Arc<LoadedPlugin>, RenderFailure> {
     plugins
-        .get(&PluginKey::platform(name))
-        .filter(|p| p.world == PluginWorld::Renderer)
-        .ok_or_else(|| RenderFailure::Plugin(format!("renderer plugin {name:?} is not loaded")))
+        .serving(reference, PluginWorld::Renderer)
+        .map_err(|unresolved| match unresolved {
+            Unresolved::Missing { name } => {
+                RenderFailure::Plugin(format!("renderer plugin {name:?} is not loaded"))
+            }
+            other => RenderFailure::Plugin(other.to_string()),
+        })
 }
 
 /// Renders `webhook` for `event` with `tags` and the given header templates.

@@ -76,6 +76,16 @@ pub(crate) struct Export<F> {
     func: PhantomData<F>,
 }
 
+// Not derived: a derive would ask `F: Clone` of the marker type.
+impl<F> Clone for Export<F> {
+    fn clone(&self) -> Self {
+        Self {
+            index: self.index,
+            func: PhantomData,
+        }
+    }
+}
+
 impl<F: WorldFunc> Export<F> {
     /// Finds the export in `pre`'s component and checks its type on `instance`, an instance of
     /// `pre` in `store`.

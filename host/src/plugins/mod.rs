@@ -14,6 +14,7 @@ mod error;
 mod export;
 mod limits;
 mod registry;
+mod resolve;
 mod runtime;
 mod watch;
 mod world;
@@ -23,6 +24,7 @@ pub use capture::PluginOutput;
 pub use error::{CallFailure, LoadError};
 pub use limits::PluginLimits;
 pub use registry::{LoadFailureReport, PluginKey};
+pub use resolve::Unresolved;
 pub use runtime::{
     LoadedPlugin, NormalizeAndMap, Pairs, PluginRuntime, PluginSource, PluginStatus, RuntimeStatus,
 };

@@ -1,7 +1,8 @@
 //! The plugins serving now, swapped atomically; calls in flight keep the version they started on.
 //!
 //! Keyed by owner and name: platform plugins (bundled or from `MOJA_PLUGIN_DIR`) have no owner;
-//! tenant plugins (a later issue) will be keyed by their org, with versions kept per key.
+//! tenant plugins are keyed by their org. Each key holds every loaded version (what a webhook may
+//! pin) and which of them is active (what serves unpinned webhooks).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,9 +56,22 @@ mod humantime_serde_compat {
     }
 }
 
+/// Versions kept per plugin: the active one and the most recently loaded others (what a webhook
+/// may pin, or roll back to). Each holds compiled code, so the count is bounded.
+const MAX_VERSIONS: usize = 16;
+
+/// The loaded versions of one plugin.
+#[derive(Debug, Clone)]
+pub(crate) struct Versions {
+    /// The version serving unpinned webhooks.
+    pub(crate) active: Arc<LoadedPlugin>,
+    /// Every loaded version, by version.
+    pub(crate) all: HashMap<String, Arc<LoadedPlugin>>,
+}
+
 #[derive(Default)]
 pub(crate) struct Registry {
-    current: ArcSwap<HashMap<PluginKey, Arc<LoadedPlugin>>>,
+    current: ArcSwap<HashMap<PluginKey, Versions>>,
     /// Serializes writers; readers never take it.
     write: Mutex<()>,
     reloads: AtomicU64,
@@ -66,22 +80,64 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
+    /// The active version of `key`.
     pub(crate) fn get(&self, key: &PluginKey) -> Option<Arc<LoadedPlugin>> {
-        self.current.load().get(key).cloned()
+        self.current.load().get(key).map(|v| v.active.clone())
     }
 
+    /// Version `version` of `key`, if it is loaded.
+    pub(crate) fn get_version(&self, key: &PluginKey, version: &str) -> Option<Arc<LoadedPlugin>> {
+        self.current.load().get(key)?.all.get(version).cloned()
+    }
+
+    /// The active version of every plugin.
     pub(crate) fn all(&self) -> Vec<Arc<LoadedPlugin>> {
-        let mut plugins: Vec<_> = self.current.load().values().cloned().collect();
+        let mut plugins: Vec<_> = self
+            .current
+            .load()
+            .values()
+            .map(|v| v.active.clone())
+            .collect();
         plugins.sort_by(|a, b| a.key.cmp(&b.key));
         plugins
     }
 
-    /// Makes `plugin` the version serving under its key. Returns the version it replaced.
+    /// Adds `plugin` to its key's versions and makes it the active one. Returns the version that
+    /// was active before.
     pub(crate) fn install(&self, plugin: Arc<LoadedPlugin>) -> Option<Arc<LoadedPlugin>> {
         let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let mut next = HashMap::clone(&self.current.load());
         let key = plugin.key.clone();
-        let previous = next.insert(key.clone(), plugin);
+        let previous = match next.get_mut(&key) {
+            Some(versions) => {
+                versions.all.insert(plugin.version.clone(), plugin.clone());
+                let previous = std::mem::replace(&mut versions.active, plugin);
+                while versions.all.len() > MAX_VERSIONS {
+                    let oldest = versions
+                        .all
+                        .values()
+                        .filter(|v| v.version != versions.active.version)
+                        .min_by_key(|v| v.loaded_at)
+                        .map(|v| v.version.clone());
+                    match oldest {
+                        Some(version) => versions.all.remove(&version),
+                        None => break,
+                    };
+                }
+                Some(previous)
+            }
+            None => {
+                let all = HashMap::from([(plugin.version.clone(), plugin.clone())]);
+                next.insert(
+                    key.clone(),
+                    Versions {
+                        active: plugin,
+                        all,
+                    },
+                );
+                None
+            }
+        };
         self.current.store(Arc::new(next));
         self.failures
             .lock()
@@ -90,10 +146,11 @@ impl Registry {
         previous
     }
 
+    /// Removes a plugin with all its versions. Returns the version that was active.
     pub(crate) fn remove(&self, key: &PluginKey) -> Option<Arc<LoadedPlugin>> {
         let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let mut next = HashMap::clone(&self.current.load());
-        let previous = next.remove(key);
+        let previous = next.remove(key).map(|v| v.active);
         self.current.store(Arc::new(next));
         previous
     }

@@ -73,10 +73,27 @@ impl std::fmt::Debug for LoadedPlugin {
 }
 
 /// The pre-linked instance and the export lookups of a plugin's world, resolved once per version.
+#[derive(Clone)]
 enum WorldEntry {
     Normalizer(InstancePre<CallState>, Export<export::Normalize>),
     Mapper(InstancePre<CallState>, Export<export::Map>),
     Renderer(InstancePre<CallState>, Export<export::Render>),
+}
+
+#[cfg(test)]
+impl LoadedPlugin {
+    /// A copy, to make a second "version" of a component in tests.
+    pub(crate) fn clone_for_test(&self) -> Self {
+        Self {
+            key: self.key.clone(),
+            version: self.version.clone(),
+            digest: self.digest.clone(),
+            world: self.world,
+            source: self.source.clone(),
+            loaded_at: self.loaded_at,
+            entry: self.entry.clone(),
+        }
+    }
 }
 
 /// One entry of the runtime's status (for `/readyz`).
@@ -311,6 +328,11 @@ impl PluginRuntime {
     /// The serving version of `key`.
     pub fn get(&self, key: &PluginKey) -> Option<Arc<LoadedPlugin>> {
         self.registry.get(key)
+    }
+
+    /// The registry, for the resolver.
+    pub(super) fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     /// What serves now, reload count and failures.

@@ -552,6 +552,50 @@ fn verify_standard_webhook(
         .any(|sig| sig == expected)
 }
 
+/// A `Retry-After` date is read against the server's clock, like every other time rule: here
+/// the manual clock of the test, 40 s before the date the receiver names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_date_is_measured_on_the_servers_clock() {
+    let t = Tenant::start().await;
+    t.receiver.script(
+        "/busy-until",
+        vec![
+            Reply::RetryAfterDate("Mon, 23 Nov 2026 12:00:40 GMT"),
+            Reply::Status(200),
+        ],
+    );
+    let created = t
+        .outgoing(
+            json!({"name": "busy", "event_type": "call.incoming", "url": "/busy-until",
+                         "body": r#"{"id": "[CALL_ID]"}"#}),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    t.post(
+        "/api/v1/calls",
+        json!({"call_log_id": "d1", "caller_id": "+13105550001"}),
+    )
+    .await;
+    let busy = t.wait_log(&format!("webhook_id={id}"), 1).await;
+    assert_eq!(busy[0]["response_status"], 429);
+    let due: Timestamp = busy[0]["next_attempt_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let start: Timestamp = START.parse().unwrap();
+    // 40 s from the response's arrival, counted from the attempt's start: a hair under 40 s.
+    assert!(
+        due >= start + SignedDuration::from_secs(39),
+        "the date is 40 s after the server's now: {due}"
+    );
+    assert!(
+        due < start + SignedDuration::from_secs(3600),
+        "not measured from another clock: {due}"
+    );
+    t.server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_deliveries_verify_and_secrets_are_shown_once() {
     let t = Tenant::start().await;

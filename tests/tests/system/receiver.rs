@@ -53,6 +53,8 @@ impl Received {
 pub(crate) enum Reply {
     Status(u16),
     RetryAfter(u16),
+    /// A 429 whose `Retry-After` is an HTTP-date.
+    RetryAfterDate(&'static str),
     Redirect(String),
     /// Never answers (until the client gives up).
     Hang,
@@ -186,6 +188,12 @@ async fn answer(
         Reply::RetryAfter(seconds) => (
             StatusCode::TOO_MANY_REQUESTS,
             [("retry-after", seconds.to_string())],
+            "slow down",
+        )
+            .into_response(),
+        Reply::RetryAfterDate(date) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", date)],
             "slow down",
         )
             .into_response(),

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use jiff::Timestamp;
 use moja_core::rate_limit::{Period, RateLimit};
 use moja_core::secrets::{self, SecretKind};
-use moja_store::{IncomingWebhook, MatchPolicy, WebhookKind};
+use moja_store::{IncomingWebhook, MatchPolicy, PluginRef, WebhookKind};
 use serde::Serialize;
 
 use super::input::{Body, missing};
@@ -240,8 +240,8 @@ fn view(state: &AppState, w: IncomingWebhook, auth_key: Option<String>) -> Webho
         lookback_days: (w.lookback_seconds % DAY == 0).then_some(w.lookback_seconds / DAY),
         match_policy: w.match_policy,
         rate_limit: w.rate_limit,
-        normalizer: w.normalizer,
-        mapper: w.mapper,
+        normalizer: w.normalizer.name,
+        mapper: w.mapper.name,
         plugin_config: w
             .plugin_config
             .into_iter()
@@ -328,10 +328,16 @@ async fn apply(state: &AppState, body: &Body, webhook: &mut IncomingWebhook) -> 
         webhook.match_policy = policy;
     }
     webhook.rate_limit = rate_limit(body, webhook.rate_limit)?;
-    if let Some(name) = plugin(state, body, "normalizer", PluginWorld::Normalizer)? {
+    if let Some(name) = plugin(
+        state,
+        &webhook.org_id,
+        body,
+        "normalizer",
+        PluginWorld::Normalizer,
+    )? {
         webhook.normalizer = name;
     }
-    if let Some(name) = plugin(state, body, "mapper", PluginWorld::Mapper)? {
+    if let Some(name) = plugin(state, &webhook.org_id, body, "mapper", PluginWorld::Mapper)? {
         webhook.mapper = name;
     }
     if let Some(config) = body.object("plugin_config")? {
@@ -377,8 +383,8 @@ async fn create(
         lookback_seconds: default_lookback_days(kind) * DAY,
         match_policy: default_match_policy(kind),
         rate_limit: RateLimit::default(),
-        normalizer: standard::NORMALIZER.to_owned(),
-        mapper: standard::MAPPER.to_owned(),
+        normalizer: PluginRef::platform(standard::NORMALIZER),
+        mapper: PluginRef::platform(standard::MAPPER),
         plugin_config: Vec::new(),
         enabled: true,
         created_at: now,

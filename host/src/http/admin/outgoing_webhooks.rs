@@ -21,7 +21,7 @@ use moja_core::tags;
 use moja_delivery::retry::Verdict;
 use moja_delivery::signing;
 use moja_store::{
-    AttemptRecord, BodyFormat, Delivery, DeliveryState, OutgoingWebhook, TagSnapshot,
+    AttemptRecord, BodyFormat, Delivery, DeliveryState, OutgoingWebhook, PluginRef, TagSnapshot,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -266,7 +266,7 @@ fn view(w: OutgoingWebhook, revealed: Revealed) -> WebhookView {
         body: w.body,
         body_format: w.body_format,
         campaign_ids: w.campaign_ids,
-        renderer: w.renderer,
+        renderer: w.renderer.name,
         plugin_config: pairs_object(w.plugin_config),
         enabled: w.enabled,
         signed: w.secret_sealed.is_some(),
@@ -505,7 +505,13 @@ async fn apply(
         *header_templates = given.clone();
         revealed.headers = Some(given);
     }
-    if let Some(name) = plugin(state, body, "renderer", PluginWorld::Renderer)? {
+    if let Some(name) = plugin(
+        state,
+        &webhook.org_id,
+        body,
+        "renderer",
+        PluginWorld::Renderer,
+    )? {
         webhook.renderer = name;
     }
     if let Some(config) = body.object("plugin_config")? {
@@ -567,7 +573,7 @@ async fn create(
         body: String::new(),
         body_format: BodyFormat::Json,
         campaign_ids: Vec::new(),
-        renderer: STANDARD_RENDERER.into(),
+        renderer: PluginRef::platform(STANDARD_RENDERER),
         plugin_config: Vec::new(),
         enabled: true,
         secret_sealed: None,

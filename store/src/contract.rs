@@ -1,33 +1,40 @@
-//! The store contract: behaviour every backend must have. Runs on SQLite (a real file); the
-//! PostgreSQL backend will run the same functions.
+//! The store contract: behaviour every backend must have, as one function per case over a
+//! [`Database`]. A backend runs the whole suite with one line in its tests,
+//! `moja_store::store_contract!(MyDatabase::new());`, which makes a `#[tokio::test]` of each case.
 
 use std::sync::Arc;
 
+use crate::*;
 use jiff::Timestamp;
 use moja_core::calls::{Call, CallStatus, Change, FieldUpdates, TagOp};
 use moja_core::money;
 use moja_core::rate_limit::RateLimit;
-use moja_store::*;
 use serde_json::{Value, json};
+
+/// The node id the contract claims deliveries as.
+const NODE: &str = "node-1";
 
 fn t(seconds: i64) -> Timestamp {
     Timestamp::from_second(1_790_000_000 + seconds).unwrap()
 }
 
-struct Fixture {
-    store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
+/// A fresh, empty database of one backend, which a case may open more than once (to check what
+/// survives a reopen).
+#[async_trait::async_trait]
+pub trait Database: Send + Sync {
+    /// Opens (and on the first open, creates and migrates) the database.
+    async fn open(&self) -> Arc<dyn Store>;
 }
 
-async fn sqlite() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = moja_store::open(
-        &format!("sqlite://{}", dir.path().join("db.sqlite").display()),
-        SyncMode::Normal,
-    )
-    .unwrap();
+struct Fixture {
+    store: Arc<dyn Store>,
+}
+
+/// The database opened and seeded with orgs `a` and `b`.
+async fn fresh(database: &dyn Database) -> Fixture {
+    let store = database.open().await;
     seed(store.as_ref()).await;
-    Fixture { store, _dir: dir }
+    Fixture { store }
 }
 
 fn org(id: &str) -> Org {
@@ -65,8 +72,8 @@ fn webhook(org_id: &str, id: &str, kind: WebhookKind, policy: MatchPolicy) -> In
         lookback_seconds: 7 * 86_400,
         match_policy: policy,
         rate_limit: RateLimit::default(),
-        normalizer: "normalize-standard".into(),
-        mapper: "map-standard".into(),
+        normalizer: PluginRef::platform("normalize-standard"),
+        mapper: PluginRef::platform("map-standard"),
         plugin_config: vec![],
         enabled: true,
         created_at: t(0),
@@ -124,6 +131,86 @@ fn log(id: &str) -> RequestLogEntry {
     }
 }
 
+/// An inbound answer as the contract renders it: a status per outcome and the outcome's facts
+/// as JSON (the host's real rendering is tested in the host).
+#[derive(Debug, Clone, PartialEq)]
+struct Answer {
+    status: u16,
+    body: Value,
+    replayed: bool,
+}
+
+/// The contract's stand-in for the host's responder.
+fn respond(outcome: &InboundOutcome) -> StoredResponse {
+    let (status, body) = match outcome {
+        InboundOutcome::Updated(applied) => {
+            let mut body = serde_json::Map::new();
+            body.insert("success".into(), json!(true));
+            body.insert("call_log_ids".into(), json!(applied.call_log_ids));
+            for (field, value) in &applied.updated {
+                body.insert(field.clone(), value.clone());
+            }
+            let added: Vec<Value> = applied.added.iter().map(|(k, v)| json!({k: v})).collect();
+            body.insert("added".into(), json!(added));
+            body.insert("removed".into(), json!(applied.removed));
+            body.insert(
+                "active_call_log_ids".into(),
+                json!(applied.active_call_log_ids),
+            );
+            body.insert("queued".into(), json!(applied.queued));
+            if let Some(failed) = &applied.failed_call_log_ids {
+                body.insert("failed_call_log_ids".into(), json!(failed));
+            }
+            (200, Value::Object(body))
+        }
+        InboundOutcome::CallDataStored { request_id, .. } => {
+            (200, json!({"success": true, "request_id": request_id}))
+        }
+        InboundOutcome::Replayed(stored) => return stored.clone(),
+        InboundOutcome::TransactionIdReused { .. } => (422, json!({"success": false})),
+        InboundOutcome::InFlight { .. } => (409, json!({"success": false})),
+        InboundOutcome::CallOfOtherOrg { .. } | InboundOutcome::CallOutsideCampaigns { .. } => {
+            (403, json!({"success": false}))
+        }
+        InboundOutcome::CallNotFound { .. } | InboundOutcome::NoCallForPhone { .. } => {
+            (404, json!({"success": false}))
+        }
+    };
+    StoredResponse { status, body }
+}
+
+fn answer(outcome: InboundOutcome) -> Answer {
+    let StoredResponse { status, body } = respond(&outcome);
+    Answer {
+        status,
+        body,
+        replayed: matches!(outcome, InboundOutcome::Replayed(_)),
+    }
+}
+
+/// Inbound calls of the store, answered through [`respond`].
+#[async_trait::async_trait]
+trait Answers {
+    async fn answer_update(&self, update: InboundUpdate, log: RequestLogEntry) -> Result<Answer>;
+    async fn answer_call_data(&self, data: InboundCallData, log: RequestLogEntry)
+    -> Result<Answer>;
+}
+
+#[async_trait::async_trait]
+impl Answers for dyn Store {
+    async fn answer_update(&self, update: InboundUpdate, log: RequestLogEntry) -> Result<Answer> {
+        self.apply_update(update, log, respond).await.map(answer)
+    }
+
+    async fn answer_call_data(
+        &self,
+        data: InboundCallData,
+        log: RequestLogEntry,
+    ) -> Result<Answer> {
+        self.store_call_data(data, log, respond).await.map(answer)
+    }
+}
+
 fn revenue_update(hook: &IncomingWebhook, selector: Selector, request: &str) -> InboundUpdate {
     InboundUpdate {
         webhook: hook.clone(),
@@ -143,9 +230,9 @@ fn revenue_update(hook: &IncomingWebhook, selector: Selector, request: &str) -> 
     }
 }
 
-#[tokio::test]
-async fn orgs_keys_and_webhooks_round_trip() {
-    let f = sqlite().await;
+/// A contract case.
+pub async fn orgs_keys_and_webhooks_round_trip(database: &dyn Database) {
+    let f = fresh(database).await;
     let (found_key, found_org) = f.store.find_api_key("hash-a").await.unwrap().unwrap();
     assert_eq!(
         (found_key.org_id.as_str(), found_org.id.as_str()),
@@ -217,13 +304,13 @@ async fn orgs_keys_and_webhooks_round_trip() {
     );
 }
 
-#[tokio::test]
-async fn calls_pick_up_call_data_for_custom_tags_only() {
-    let f = sqlite().await;
+/// A contract case.
+pub async fn calls_pick_up_call_data_for_custom_tags_only(database: &dyn Database) {
+    let f = fresh(database).await;
     let data_hook = webhook("a", "cd", WebhookKind::CallData, MatchPolicy::All);
     let response = f
         .store
-        .store_call_data(
+        .answer_call_data(
             InboundCallData {
                 webhook: data_hook,
                 request_id: "req-cd".into(),
@@ -237,6 +324,7 @@ async fn calls_pick_up_call_data_for_custom_tags_only() {
                     ("state".into(), "CA".into()),
                 ],
                 custom_tag_keys: vec!["lead_source".into()],
+                max_call_duration: jiff::SignedDuration::from_hours(4),
             },
             log("req-cd"),
         )
@@ -266,9 +354,9 @@ async fn calls_pick_up_call_data_for_custom_tags_only() {
     assert!(f.store.timeline("b", "call-1").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn updates_by_id_phone_and_batch() {
-    let f = sqlite().await;
+/// A contract case.
+pub async fn updates_by_id_phone_and_batch(database: &dyn Database) {
+    let f = fresh(database).await;
     let store = f.store.as_ref();
     new_call(store, "a", "old", "+13105559876", t(-86_400)).await;
     new_call(store, "a", "new", "+13105559876", t(0)).await;
@@ -281,7 +369,7 @@ async fn updates_by_id_phone_and_batch() {
     );
 
     let response = store
-        .apply_update(
+        .answer_update(
             revenue_update(&recent, Selector::Phone("+13105559876".into()), "r1"),
             log("r1"),
         )
@@ -294,7 +382,7 @@ async fn updates_by_id_phone_and_batch() {
 
     let all = webhook("a", "w", WebhookKind::UpdateTags, MatchPolicy::All);
     let response = store
-        .apply_update(
+        .answer_update(
             revenue_update(&all, Selector::Phone("+13105559876".into()), "r2"),
             log("r2"),
         )
@@ -304,7 +392,7 @@ async fn updates_by_id_phone_and_batch() {
     assert_eq!(response.body["added"], json!([{"lead_quality": "high"}]));
 
     let response = store
-        .apply_update(
+        .answer_update(
             revenue_update(
                 &recent,
                 Selector::Batch(vec!["new".into(), "theirs".into(), "nope".into()]),
@@ -321,7 +409,7 @@ async fn updates_by_id_phone_and_batch() {
     );
 
     let response = store
-        .apply_update(
+        .answer_update(
             revenue_update(&recent, Selector::One("theirs".into()), "r4"),
             log("r4"),
         )
@@ -329,7 +417,7 @@ async fn updates_by_id_phone_and_batch() {
         .unwrap();
     assert_eq!(response.status, 403);
     let response = store
-        .apply_update(
+        .answer_update(
             revenue_update(&recent, Selector::One("NEW".into()), "r5"),
             log("r5"),
         )
@@ -342,7 +430,7 @@ async fn updates_by_id_phone_and_batch() {
     short.lookback_seconds = 60;
     let mut update = revenue_update(&short, Selector::Phone("+13105559876".into()), "r6");
     update.now = t(61);
-    let response = store.apply_update(update, log("r6")).await.unwrap();
+    let response = store.answer_update(update, log("r6")).await.unwrap();
     assert_eq!(response.status, 404);
 
     let logged = store
@@ -371,9 +459,9 @@ async fn updates_by_id_phone_and_batch() {
     assert!(rest.next_cursor.is_none());
 }
 
-#[tokio::test]
-async fn idempotency_replays_refuses_reuse_and_frees_failures() {
-    let f = sqlite().await;
+/// A contract case.
+pub async fn idempotency_replays_refuses_reuse_and_frees_failures(database: &dyn Database) {
+    let f = fresh(database).await;
     let store = f.store.as_ref();
     new_call(store, "a", "c1", "+13105559876", t(0)).await;
     let hook = webhook(
@@ -384,8 +472,14 @@ async fn idempotency_replays_refuses_reuse_and_frees_failures() {
     );
     let mut update = revenue_update(&hook, Selector::One("c1".into()), "r1");
     update.transaction_id = Some("txn-1".into());
-    let first = store.apply_update(update.clone(), log("r1")).await.unwrap();
-    let replay = store.apply_update(update.clone(), log("r2")).await.unwrap();
+    let first = store
+        .answer_update(update.clone(), log("r1"))
+        .await
+        .unwrap();
+    let replay = store
+        .answer_update(update.clone(), log("r2"))
+        .await
+        .unwrap();
     assert!(replay.replayed);
     assert_eq!((replay.status, &replay.body), (first.status, &first.body));
     let timeline = store.timeline("a", "c1").await.unwrap().unwrap();
@@ -399,26 +493,30 @@ async fn idempotency_replays_refuses_reuse_and_frees_failures() {
 
     let mut other = update.clone();
     other.fingerprint = "fp-other".into();
-    let reused = store.apply_update(other, log("r3")).await.unwrap();
+    let reused = store.answer_update(other, log("r3")).await.unwrap();
     assert_eq!(reused.status, 422);
 
     // A failed request does not keep its id.
     let mut missing = revenue_update(&hook, Selector::One("missing".into()), "r4");
     missing.transaction_id = Some("txn-2".into());
     assert_eq!(
-        store.apply_update(missing, log("r4")).await.unwrap().status,
+        store
+            .answer_update(missing, log("r4"))
+            .await
+            .unwrap()
+            .status,
         404
     );
     let mut retry = revenue_update(&hook, Selector::One("c1".into()), "r5");
     retry.transaction_id = Some("txn-2".into());
-    let retried = store.apply_update(retry, log("r5")).await.unwrap();
+    let retried = store.answer_update(retry, log("r5")).await.unwrap();
     assert_eq!(retried.status, 200);
     assert!(!retried.replayed);
 }
 
-#[tokio::test]
-async fn lifecycle_with_queued_fields_and_campaign_rule() {
-    let f = sqlite().await;
+/// A contract case.
+pub async fn lifecycle_with_queued_fields_and_campaign_rule(database: &dyn Database) {
+    let f = fresh(database).await;
     let store = f.store.as_ref();
     store
         .create_campaign(Campaign {
@@ -457,7 +555,7 @@ async fn lifecycle_with_queued_fields_and_campaign_rule() {
         publisher_paid_out: Change::Set(money::parse_amount("9").unwrap()),
         ..FieldUpdates::default()
     };
-    let response = store.apply_update(update, log("r1")).await.unwrap();
+    let response = store.answer_update(update, log("r1")).await.unwrap();
     assert_eq!(response.body["queued"], json!(["publisher_paid_out"]));
 
     let hung_up = store
@@ -529,12 +627,10 @@ async fn lifecycle_with_queued_fields_and_campaign_rule() {
     );
 }
 
-#[tokio::test]
-async fn concurrent_writes_all_commit_and_survive_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+/// A contract case.
+pub async fn concurrent_writes_all_commit_and_survive_reopen(database: &dyn Database) {
     {
-        let store = moja_store::open(&url, SyncMode::Normal).unwrap();
+        let store = database.open().await;
         seed(store.as_ref()).await;
         let tasks: Vec<_> = (0..200)
             .map(|i| {
@@ -548,7 +644,7 @@ async fn concurrent_writes_all_commit_and_survive_reopen() {
             task.await.unwrap();
         }
     }
-    let reopened = moja_store::open(&url, SyncMode::Normal).unwrap();
+    let reopened = database.open().await;
     let page = reopened
         .list_calls(
             "a",
@@ -571,9 +667,9 @@ async fn concurrent_writes_all_commit_and_survive_reopen() {
     assert!(matches!(taken, Err(StoreError::Conflict(_))));
 }
 
-#[tokio::test]
-async fn sweeper_completes_stale_live_calls() {
-    let f = sqlite().await;
+/// A contract case.
+pub async fn sweeper_completes_stale_live_calls(database: &dyn Database) {
+    let f = fresh(database).await;
     new_call(f.store.as_ref(), "a", "stale", "+13105559876", t(0)).await;
     new_call(f.store.as_ref(), "a", "fresh", "+13105559876", t(5 * 3600)).await;
     let swept = f
@@ -591,9 +687,9 @@ async fn sweeper_completes_stale_live_calls() {
     );
 }
 
-#[tokio::test]
-async fn purge_drops_what_retention_and_validity_let_go() {
-    let f = sqlite().await;
+/// A contract case.
+pub async fn purge_drops_what_retention_and_validity_let_go(database: &dyn Database) {
+    let f = fresh(database).await;
     let store = f.store.as_ref();
     new_call(store, "a", "c1", "+13105559876", t(0)).await;
     let hook = webhook(
@@ -604,11 +700,14 @@ async fn purge_drops_what_retention_and_validity_let_go() {
     );
     let mut update = revenue_update(&hook, Selector::One("c1".into()), "r1");
     update.transaction_id = Some("txn-old".into());
-    store.apply_update(update.clone(), log("r1")).await.unwrap();
+    store
+        .answer_update(update.clone(), log("r1"))
+        .await
+        .unwrap();
     let mut data_hook = webhook("a", "cd", WebhookKind::CallData, MatchPolicy::All);
     data_hook.lookback_seconds = 60;
     store
-        .store_call_data(
+        .answer_call_data(
             InboundCallData {
                 webhook: data_hook,
                 request_id: "cd1".into(),
@@ -618,6 +717,7 @@ async fn purge_drops_what_retention_and_validity_let_go() {
                 fingerprint: "fp".into(),
                 fields: vec![("lead_source".into(), "x".into())],
                 custom_tag_keys: vec![],
+                max_call_duration: jiff::SignedDuration::from_hours(4),
             },
             log("cd1"),
         )
@@ -631,7 +731,7 @@ async fn purge_drops_what_retention_and_validity_let_go() {
     assert_eq!(removed, 4);
     assert!(store.get_request("a", "r1").await.unwrap().is_none());
     // The id is free again, and the call itself is never purged.
-    let again = store.apply_update(update, log("r2")).await.unwrap();
+    let again = store.answer_update(update, log("r2")).await.unwrap();
     assert!(!again.replayed);
     assert!(matches!(
         store.get_call("a", "c1").await.unwrap(),
@@ -652,7 +752,7 @@ fn outgoing(id: &str, event: moja_core::events::EventType, campaigns: &[&str]) -
         body: r#"{"id": "[CALL_ID]"}"#.into(),
         body_format: BodyFormat::Json,
         campaign_ids: campaigns.iter().map(|c| c.to_string()).collect(),
-        renderer: "render-template".into(),
+        renderer: PluginRef::platform("render-template"),
         plugin_config: vec![],
         enabled: true,
         secret_sealed: None,
@@ -664,6 +764,7 @@ fn outgoing(id: &str, event: moja_core::events::EventType, campaigns: &[&str]) -
 async fn claim(store: &dyn Store, now: Timestamp, limit: usize) -> Vec<ClaimedDelivery> {
     store
         .claim_deliveries(ClaimRequest {
+            node: NODE.into(),
             now,
             lease_until: now + jiff::SignedDuration::from_secs(70),
             limit,
@@ -706,10 +807,12 @@ fn attempt_of(
     }
 }
 
-#[tokio::test]
-async fn the_outbox_queues_subscribed_events_in_the_changing_transaction() {
+/// A contract case.
+pub async fn the_outbox_queues_subscribed_events_in_the_changing_transaction(
+    database: &dyn Database,
+) {
     use moja_core::events::EventType;
-    let f = sqlite().await;
+    let f = fresh(database).await;
     let store = f.store.as_ref();
     store
         .create_campaign(Campaign {
@@ -888,7 +991,7 @@ async fn the_outbox_queues_subscribed_events_in_the_changing_transaction() {
             .iter()
             .all(|d| d.webhook.id == "in")
     );
-    assert!(store.release_leases().await.unwrap() >= 3);
+    assert!(store.release_leases(NODE).await.unwrap() >= 3);
     assert!(!claim(store, t(700), 10).await.is_empty());
 
     // A disabled webhook's queued deliveries fail instead of being sent.
@@ -905,7 +1008,7 @@ async fn the_outbox_queues_subscribed_events_in_the_changing_transaction() {
             .await
             .unwrap()
     );
-    store.release_leases().await.unwrap();
+    store.release_leases(NODE).await.unwrap();
     assert!(
         claim(store, t(760), 10)
             .await
@@ -925,7 +1028,7 @@ async fn the_outbox_queues_subscribed_events_in_the_changing_transaction() {
     assert!(attempts.items.is_empty(), "nothing was attempted");
     disabled.enabled = true;
     assert!(store.update_outgoing_webhook(disabled).await.unwrap());
-    store.release_leases().await.unwrap();
+    store.release_leases(NODE).await.unwrap();
     assert!(
         claim(store, t(770), 10)
             .await
@@ -941,11 +1044,46 @@ async fn the_outbox_queues_subscribed_events_in_the_changing_transaction() {
             .await
             .unwrap()
     );
-    store.release_leases().await.unwrap();
+    store.release_leases(NODE).await.unwrap();
     assert!(
         claim(store, t(800), 10)
             .await
             .iter()
             .all(|d| d.webhook.id != "in")
     );
+}
+
+/// A contract case: a node releases only the leases it holds, so a restarted node never takes
+/// another live node's deliveries away from it.
+pub async fn leases_are_released_by_their_own_node(database: &dyn Database) {
+    let f = fresh(database).await;
+    let store = f.store.as_ref();
+    store
+        .create_outgoing_webhook(outgoing("in", moja_core::events::EventType::Incoming, &[]))
+        .await
+        .unwrap();
+    new_call(store, "a", "c1", "+13105550001", t(10)).await;
+    assert_eq!(claim(store, t(10), 10).await.len(), 1);
+    assert_eq!(store.release_leases("another-node").await.unwrap(), 0);
+    assert!(claim(store, t(11), 10).await.is_empty(), "still leased");
+    assert_eq!(store.release_leases(NODE).await.unwrap(), 1);
+    assert_eq!(claim(store, t(12), 10).await.len(), 1, "free again");
+}
+
+/// Runs every contract case on a backend: `store_contract!(expr)` makes one `#[tokio::test]` per
+/// case, each on a fresh `expr` (a [`Database`]).
+#[macro_export]
+macro_rules! store_contract {
+    ($database:expr) => {
+        $crate::store_contract!(@cases $database; orgs_keys_and_webhooks_round_trip, calls_pick_up_call_data_for_custom_tags_only, updates_by_id_phone_and_batch, idempotency_replays_refuses_reuse_and_frees_failures, lifecycle_with_queued_fields_and_campaign_rule, concurrent_writes_all_commit_and_survive_reopen, sweeper_completes_stale_live_calls, purge_drops_what_retention_and_validity_let_go, the_outbox_queues_subscribed_events_in_the_changing_transaction, leases_are_released_by_their_own_node);
+    };
+    (@cases $database:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let database = $database;
+                $crate::contract::$case(&database).await;
+            }
+        )*
+    };
 }
