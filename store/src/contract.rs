@@ -1070,12 +1070,55 @@ pub async fn leases_are_released_by_their_own_node(database: &dyn Database) {
     assert_eq!(claim(store, t(12), 10).await.len(), 1, "free again");
 }
 
+/// A contract case: call data reaches a live call from that caller however long the call has
+/// been live, within the longest a call may stay live (`max_call_duration`), and no further.
+pub async fn call_data_reaches_calls_live_up_to_the_longest_call(database: &dyn Database) {
+    let f = fresh(database).await;
+    let store = f.store.as_ref();
+    new_call(store, "a", "long-live", "+13105559876", t(0)).await;
+    let data = |now: Timestamp, request: &str, hours: i64| InboundCallData {
+        webhook: webhook("a", "cd", WebhookKind::CallData, MatchPolicy::All),
+        request_id: request.into(),
+        now,
+        caller_e164: "+13105559876".into(),
+        transaction_id: None,
+        fingerprint: request.into(),
+        fields: vec![("lead_source".into(), request.into())],
+        custom_tag_keys: vec!["lead_source".into()],
+        max_call_duration: jiff::SignedDuration::from_hours(hours),
+    };
+    let outcome = store
+        .store_call_data(data(t(30 * 3600), "cd-1", 48), log("cd-1"), respond)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        InboundOutcome::CallDataStored {
+            request_id: "cd-1".into(),
+            live_calls_updated: vec!["long-live".into()],
+        },
+        "a call live for 30 h when calls may last 48 h"
+    );
+    let outcome = store
+        .store_call_data(data(t(30 * 3600), "cd-2", 12), log("cd-2"), respond)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        InboundOutcome::CallDataStored {
+            request_id: "cd-2".into(),
+            live_calls_updated: vec![],
+        },
+        "older than the longest call: not looked at"
+    );
+}
+
 /// Runs every contract case on a backend: `store_contract!(expr)` makes one `#[tokio::test]` per
 /// case, each on a fresh `expr` (a [`Database`]).
 #[macro_export]
 macro_rules! store_contract {
     ($database:expr) => {
-        $crate::store_contract!(@cases $database; orgs_keys_and_webhooks_round_trip, calls_pick_up_call_data_for_custom_tags_only, updates_by_id_phone_and_batch, idempotency_replays_refuses_reuse_and_frees_failures, lifecycle_with_queued_fields_and_campaign_rule, concurrent_writes_all_commit_and_survive_reopen, sweeper_completes_stale_live_calls, purge_drops_what_retention_and_validity_let_go, the_outbox_queues_subscribed_events_in_the_changing_transaction, leases_are_released_by_their_own_node);
+        $crate::store_contract!(@cases $database; orgs_keys_and_webhooks_round_trip, calls_pick_up_call_data_for_custom_tags_only, updates_by_id_phone_and_batch, idempotency_replays_refuses_reuse_and_frees_failures, lifecycle_with_queued_fields_and_campaign_rule, concurrent_writes_all_commit_and_survive_reopen, sweeper_completes_stale_live_calls, purge_drops_what_retention_and_validity_let_go, the_outbox_queues_subscribed_events_in_the_changing_transaction, leases_are_released_by_their_own_node, call_data_reaches_calls_live_up_to_the_longest_call);
     };
     (@cases $database:expr; $($case:ident),* $(,)?) => {
         $(

@@ -790,3 +790,50 @@ async fn keyless_traffic_is_limited_per_client_address() {
     assert_eq!(sent.status, 401);
     t.server.stop().await;
 }
+
+/// Sends the head of a POST that announces `length` body bytes and never sends them; returns the
+/// status line the server answers with (the body is never needed to answer it).
+async fn answer_without_a_body(server: &TestServer, path_and_query: &str, length: usize) -> String {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let address = server.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST {path_and_query} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut status_line = String::new();
+    // Bounded so a regression fails instead of hanging the suite.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        BufReader::new(stream).read_line(&mut status_line),
+    )
+    .await
+    .expect("the server answered before any body byte arrived")
+    .unwrap();
+    status_line
+}
+
+/// SPEC §7's order: the key and the rate limit are checked from the request line, before any
+/// body byte is read, so a stranger cannot make the server wait for (or hold) a body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_key_is_checked_before_any_body_byte_is_read() {
+    let t = Tenant::start().await;
+    let status = answer_without_a_body(
+        &t.server,
+        "/update-revenue?moja_auth_key=mwk_bogus",
+        1_000_000,
+    )
+    .await;
+    assert!(status.starts_with("HTTP/1.1 401"), "{status}");
+
+    // A valid key with an announced body over the limit: 413 at once, nothing read.
+    let (_, key) = t.webhook("update_revenue", json!({})).await;
+    let status = answer_without_a_body(
+        &t.server,
+        &format!("/update-revenue?moja_auth_key={key}"),
+        5_000_000,
+    )
+    .await;
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+    t.server.stop().await;
+}
