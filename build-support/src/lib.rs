@@ -23,6 +23,7 @@ pub fn build_components(packages: &[&str], subdir: &str) -> Vec<(String, PathBuf
     for watched in [
         "plugins",
         "plugin-sdk",
+        "core/keys",
         "wit",
         "tests/plugins",
         "Cargo.lock",

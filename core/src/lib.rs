@@ -1,5 +1,8 @@
 //! Moja Webhooks domain logic: pure functions and types, no I/O, shared by the host and the store.
 
+#[doc(inline)]
+pub use moja_keys as keys;
+
 pub mod calls;
 pub mod clock;
 pub mod events;

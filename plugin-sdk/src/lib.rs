@@ -23,7 +23,6 @@ extern crate self as moja_plugin_sdk;
 #[allow(unsafe_code)]
 // a global allocator is unsafe by nature; the module documents why it is sound
 pub mod arena;
-pub mod keys;
 pub mod log;
 pub mod request;
 pub mod testing;
@@ -41,6 +40,9 @@ pub use mapper::*;
 pub use normalizer::*;
 #[cfg(feature = "renderer")]
 pub use renderer::*;
+
+#[doc(inline)]
+pub use moja_keys as keys;
 
 pub use __bindings::base::moja::webhooks::types::{
     ErrorCode, HttpRequest, LogLevel, Pairs, PluginError,

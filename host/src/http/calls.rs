@@ -307,7 +307,7 @@ pub(crate) async fn create(
         None => Vec::new(),
     };
     for (key, value) in &body.tags {
-        let key = moja_plugin_sdk::keys::normalize_key(key);
+        let key = moja_core::keys::normalize_key(key);
         if key.is_empty() {
             return Err(invalid(
                 "tags",

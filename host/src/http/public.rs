@@ -124,7 +124,7 @@ impl Received {
             method: self.method.to_string(),
             path: self.path.clone(),
             query: secrets::redact_query(&self.query),
-            headers: moja_plugin_sdk::keys::redact_credentials(&self.headers, "REDACTED"),
+            headers: moja_core::keys::redact_credentials(&self.headers, "REDACTED"),
             body: self.body.to_vec(),
             body_truncated: false,
             status: 0,

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use moja_core::events::EventType;
+use moja_core::keys::redact_credentials;
 use moja_delivery::client::{OutboundRequest, Outcome};
 use moja_delivery::retry::{self, Verdict};
 use moja_delivery::signing;
-use moja_plugin_sdk::keys::redact_credentials;
 use moja_store::{AttemptRecord, OutgoingWebhook, TagSnapshot};
 use serde_json::json;
 

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use jiff::Timestamp;
-use moja_plugin_sdk::keys::normalize_key;
+use moja_core::keys::normalize_key;
 use moja_store::{CustomTag, StoreError};
 use serde::Serialize;
 

@@ -3,6 +3,18 @@
 //! A key is lower-cased; every run of characters other than ASCII letters and digits becomes one
 //! `_`; leading and trailing `_` are trimmed. ASCII only on purpose: a key must be usable as an
 //! outbound placeholder (`lead_type` → `[LEAD_TYPE]`), whose names are `[A-Z0-9_]`.
+//!
+//! Also which header names carry credentials, so that the normalizer never turns them into tags
+//! and the host redacts them in its logs. `no_std` with `alloc` and no dependencies, so that
+//! plugins pay nothing for it; the host reaches it as `moja_core::keys`, plugins as
+//! `moja_plugin_sdk::keys`.
+#![no_std]
+
+extern crate alloc;
+
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Substrings that mark a header name as carrying a credential: such headers never become tags
 /// and are redacted in logs.
