@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use moja_core::clock::SharedClock;
 use moja_core::rate_limit::RateLimiter;
-use moja_store::Store;
+use moja_store::{Store, StoreError};
 
 use crate::outbound::Outbound;
 use crate::plugins::PluginRuntime;
@@ -48,4 +48,17 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Outbound delivery: client, sealing key, settings.
     pub outbound: Arc<Outbound>,
+}
+
+impl AppState {
+    /// The keys of the org's custom tags: call-data fields with these keys become call tags.
+    pub async fn custom_tag_keys(&self, org_id: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .store
+            .list_custom_tags(org_id)
+            .await?
+            .into_iter()
+            .map(|t| t.key)
+            .collect())
+    }
 }

@@ -220,26 +220,11 @@ async fn rtb_tags(
         .plugins
         .normalize(plugin, request, Vec::new())
         .await
-        .map_err(|failure| super::public::plugin_failure(&failure))?;
+        .map_err(|failure| ApiError::plugin_failure(&failure))?;
     match outcome.value {
         Ok(normalized) => Ok(normalized.tags),
-        Err(error) => Err(super::public::plugin_refusal(&error).with_field("rtb")),
+        Err(error) => Err(ApiError::plugin_refusal(&error).with_field("rtb")),
     }
-}
-
-/// The keys of the org's custom tags: call-data fields with these keys become call tags.
-pub(crate) async fn custom_tag_keys(
-    state: &AppState,
-    org_id: &str,
-) -> Result<Vec<String>, ApiError> {
-    Ok(state
-        .store
-        .list_custom_tags(org_id)
-        .await
-        .map_err(ApiError::internal)?
-        .into_iter()
-        .map(|t| t.key)
-        .collect())
 }
 
 /// A new inbound call.
@@ -349,7 +334,10 @@ pub(crate) async fn create(
     if body.zip.is_some() {
         protected_keys.extend(["zip".into(), "zip_code".into()]);
     }
-    let custom_tag_keys = custom_tag_keys(&state, &org.id).await?;
+    let custom_tag_keys = state
+        .custom_tag_keys(&org.id)
+        .await
+        .map_err(ApiError::internal)?;
     let currency = campaign
         .as_ref()
         .map(|c| c.currency.clone())

@@ -5,6 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::plugins::{CallFailure, wit};
+
 /// An error answered to an API client.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{status} {code}: {message}")]
@@ -54,6 +56,37 @@ impl ApiError {
     /// 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// A 400 carrying a plugin's refusal.
+    pub(crate) fn plugin_refusal(error: &wit::PluginError) -> Self {
+        let code = match error.code {
+            wit::ErrorCode::MissingParameter => "missing_parameter",
+            wit::ErrorCode::InvalidParameter => "invalid_parameter",
+            wit::ErrorCode::InvalidJson => "invalid_json",
+            wit::ErrorCode::BatchRequiresPost => "batch_requires_post",
+            wit::ErrorCode::BatchTooLarge => "batch_too_large",
+            wit::ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            wit::ErrorCode::InvalidTemplate => "invalid_template",
+        };
+        let status = if code == "unsupported_media_type" {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        let mut api = Self::new(status, code, error.message.clone());
+        api.field = error.field.clone();
+        api
+    }
+
+    /// A 500 naming the plugin and the kind of failure: the tenant's plugin failed, not the platform.
+    pub(crate) fn plugin_failure(failure: &CallFailure) -> Self {
+        tracing::warn!(error = %failure, kind = failure.kind(), "plugin call failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "plugin_failed",
+            failure.to_string(),
+        )
     }
 
     /// 500 `internal`; the cause is logged here, once, and not revealed.

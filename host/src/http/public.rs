@@ -26,44 +26,13 @@ use sha2::{Digest, Sha256};
 
 use super::error::ErrorBody;
 use super::{ApiError, OrgAuth};
-use crate::plugins::{CallFailure, LoadedPlugin, PluginWorld, Unresolved, wit};
+use crate::plugins::{LoadedPlugin, PluginWorld, Unresolved, wit};
 use crate::state::AppState;
 
 /// Largest body accepted (413 above).
 pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
 /// Most ids in a batch.
 const MAX_BATCH: usize = 50;
-
-/// A 400 carrying a plugin's refusal.
-pub(crate) fn plugin_refusal(error: &wit::PluginError) -> ApiError {
-    let code = match error.code {
-        wit::ErrorCode::MissingParameter => "missing_parameter",
-        wit::ErrorCode::InvalidParameter => "invalid_parameter",
-        wit::ErrorCode::InvalidJson => "invalid_json",
-        wit::ErrorCode::BatchRequiresPost => "batch_requires_post",
-        wit::ErrorCode::BatchTooLarge => "batch_too_large",
-        wit::ErrorCode::UnsupportedMediaType => "unsupported_media_type",
-        wit::ErrorCode::InvalidTemplate => "invalid_template",
-    };
-    let status = if code == "unsupported_media_type" {
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    let mut api = ApiError::new(status, code, error.message.clone());
-    api.field = error.field.clone();
-    api
-}
-
-/// A 500 naming the plugin and the kind of failure: the tenant's plugin failed, not the platform.
-pub(crate) fn plugin_failure(failure: &CallFailure) -> ApiError {
-    tracing::warn!(error = %failure, kind = failure.kind(), "plugin call failed");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "plugin_failed",
-        failure.to_string(),
-    )
-}
 
 fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", message).with_field(field)
@@ -387,17 +356,17 @@ async fn run_pipeline(
             webhook.plugin_config.clone(),
         )
         .await
-        .map_err(|f| plugin_failure(&f))?;
+        .map_err(|f| ApiError::plugin_failure(&f))?;
     let normalized = pipeline.normalized;
     if let Err(error) = &normalized.value {
-        return Err(plugin_refusal(error));
+        return Err(ApiError::plugin_refusal(error));
     }
     let Some(mapped) = pipeline.mapped else {
         return Err(ApiError::internal(
             "the mapper did not run after a successful normalizer",
         ));
     };
-    let command = mapped.value.map_err(|e| plugin_refusal(&e))?;
+    let command = mapped.value.map_err(|e| ApiError::plugin_refusal(&e))?;
 
     let mut log = received.log_entry(Some(org), Some(webhook));
     let plugin_log = [normalized.output.log, mapped.output.log].concat();
@@ -420,7 +389,10 @@ async fn run_pipeline(
         })?;
         let caller_e164 = phone::parse_phone(&raw_caller, &org.default_region)
             .map_err(|e| invalid("caller_id", e.to_string()))?;
-        let custom_tag_keys = super::calls::custom_tag_keys(state, &org.id).await?;
+        let custom_tag_keys = state
+            .custom_tag_keys(&org.id)
+            .await
+            .map_err(ApiError::internal)?;
         let fingerprint = fingerprint_of(&json!({
             "kind": "call_data", "caller": caller_e164, "fields": command.call_data,
         }));
