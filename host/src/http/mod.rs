@@ -11,7 +11,6 @@ mod openapi;
 mod public;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::routing::{get, post};
 use tower_http::request_id::{
@@ -48,7 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::render))
         .route("/openapi.json", get(openapi::document))
         .merge(admin::routes())
-        .merge(public_routes())
+        .merge(public::routes())
         .route("/api/v1/calls", post(calls::create).get(calls::list))
         .route("/api/v1/calls/{id}", get(calls::get))
         .route("/api/v1/calls/{id}/connected", post(calls::connected))
@@ -87,44 +86,6 @@ pub fn router(state: AppState) -> Router {
                 request
             },
         ))
-}
-
-/// The public inbound endpoints: both spellings, GET and POST, plus the older path form.
-fn public_routes() -> Router<AppState> {
-    let mut routes = Router::new();
-    for (paths, handler) in [
-        (
-            ["/call-data", "/call_data"],
-            get(public::call_data).post(public::call_data),
-        ),
-        (
-            ["/update-revenue", "/update_revenue"],
-            get(public::update_revenue).post(public::update_revenue),
-        ),
-        (
-            ["/update-tags", "/update_tags"],
-            get(public::update_tags).post(public::update_tags),
-        ),
-        (
-            ["/update-fields", "/update_fields"],
-            get(public::update_fields).post(public::update_fields),
-        ),
-    ] {
-        for path in paths {
-            routes = routes.route(path, handler.clone());
-        }
-    }
-    routes
-        .route(
-            "/api/v1/webhooks/incoming/{id}/update-revenue",
-            post(public::legacy_update_revenue),
-        )
-        .route(
-            "/api/v1/webhooks/incoming/{id}/update-tags",
-            post(public::legacy_update_tags),
-        )
-        // The handlers read the body themselves, with their own limit and 413.
-        .layer(DefaultBodyLimit::disable())
 }
 
 async fn not_found() -> ApiError {

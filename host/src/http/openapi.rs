@@ -258,15 +258,9 @@ struct PublicEndpoints;
 
 impl Modify for PublicEndpoints {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for kind in [
-            WebhookKind::CallData,
-            WebhookKind::UpdateRevenue,
-            WebhookKind::UpdateTags,
-            WebhookKind::UpdateFields,
-        ] {
+        for kind in public::KINDS {
             let doc = PublicDoc::of(kind);
-            let underscore = format!("/{}", kind.as_str());
-            for (path, suffix) in [(kind.path(), ""), (underscore.as_str(), "_underscore")] {
+            for (path, suffix) in public::paths(kind).iter().zip(["", "_underscore"]) {
                 let mut item = PathItem::new(
                     HttpMethod::Post,
                     public_operation(kind, &doc, HttpMethod::Post, suffix, path),
@@ -274,8 +268,7 @@ impl Modify for PublicEndpoints {
                 item.get = Some(public_operation(kind, &doc, HttpMethod::Get, suffix, path));
                 openapi.paths.paths.insert(path.to_owned(), item);
             }
-            if matches!(kind, WebhookKind::UpdateRevenue | WebhookKind::UpdateTags) {
-                let path = format!("/api/v1/webhooks/incoming/{{id}}{}", kind.path());
+            if let Some(path) = public::legacy_path(kind) {
                 let operation = public_operation(kind, &doc, HttpMethod::Post, "_legacy", &path);
                 openapi
                     .paths

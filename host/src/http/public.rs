@@ -9,10 +9,13 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use axum::Router;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use jiff::Timestamp;
 use moja_core::calls::{Change, FieldUpdates, TagOp};
 use moja_core::rate_limit::{Decision, Period, RateLimit};
@@ -549,42 +552,53 @@ fn field_updates(fields: &wit::FieldChanges) -> Result<FieldUpdates, ApiError> {
     })
 }
 
-macro_rules! public_handler {
-    ($name:ident, $kind:expr) => {
-        /// A public inbound endpoint.
-        pub(crate) async fn $name(
-            State(state): State<AppState>,
-            ConnectInfo(client): ConnectInfo<SocketAddr>,
-            request: Request,
-        ) -> Response {
-            handle(state, $kind, None, client, request).await
-        }
-    };
+/// Every webhook type: each has a public endpoint.
+pub(crate) const KINDS: [WebhookKind; 4] = [
+    WebhookKind::CallData,
+    WebhookKind::UpdateRevenue,
+    WebhookKind::UpdateTags,
+    WebhookKind::UpdateFields,
+];
+
+/// The paths of a type's endpoint: the hyphen spelling (`/update-revenue`) and the underscore
+/// one (`/update_revenue`), which work the same, GET and POST.
+pub(crate) fn paths(kind: WebhookKind) -> [String; 2] {
+    [kind.path().to_owned(), format!("/{}", kind.as_str())]
 }
 
-/// The older "Revenue Postback" form, `POST /api/v1/webhooks/incoming/{id}/…`: the key must
-/// belong to the webhook of the path.
-macro_rules! legacy_handler {
-    ($name:ident, $kind:expr) => {
-        /// An endpoint of the older path form.
-        pub(crate) async fn $name(
-            State(state): State<AppState>,
-            Path(webhook_id): Path<String>,
-            ConnectInfo(client): ConnectInfo<SocketAddr>,
-            request: Request,
-        ) -> Response {
-            handle(state, $kind, Some(webhook_id), client, request).await
-        }
-    };
+/// The older "Revenue Postback" form, `POST /api/v1/webhooks/incoming/{id}/…`, of the types that
+/// had one: the key must belong to the webhook of the path.
+pub(crate) fn legacy_path(kind: WebhookKind) -> Option<String> {
+    matches!(kind, WebhookKind::UpdateRevenue | WebhookKind::UpdateTags)
+        .then(|| format!("/api/v1/webhooks/incoming/{{id}}{}", kind.path()))
 }
 
-public_handler!(call_data, WebhookKind::CallData);
-public_handler!(update_revenue, WebhookKind::UpdateRevenue);
-public_handler!(update_tags, WebhookKind::UpdateTags);
-public_handler!(update_fields, WebhookKind::UpdateFields);
-
-legacy_handler!(legacy_update_revenue, WebhookKind::UpdateRevenue);
-legacy_handler!(legacy_update_tags, WebhookKind::UpdateTags);
+/// The public inbound routes, from [`KINDS`], [`paths`] and [`legacy_path`] (which the OpenAPI
+/// document reads too).
+pub(crate) fn routes() -> Router<AppState> {
+    let mut routes = Router::new();
+    for kind in KINDS {
+        let endpoint = move |State(state): State<AppState>,
+                             ConnectInfo(client): ConnectInfo<SocketAddr>,
+                             request: Request| async move {
+            handle(state, kind, None, client, request).await
+        };
+        for path in paths(kind) {
+            routes = routes.route(&path, get(endpoint).post(endpoint));
+        }
+        if let Some(path) = legacy_path(kind) {
+            let legacy = move |State(state): State<AppState>,
+                               Path(webhook_id): Path<String>,
+                               ConnectInfo(client): ConnectInfo<SocketAddr>,
+                               request: Request| async move {
+                handle(state, kind, Some(webhook_id), client, request).await
+            };
+            routes = routes.route(&path, post(legacy));
+        }
+    }
+    // The handlers read the body themselves, with their own limit and 413.
+    routes.layer(DefaultBodyLimit::disable())
+}
 
 /// `POST /api/v1/webhooks/incoming/requests/{id}/replay`: runs a logged request again through
 /// its webhook's current plugins. The replay is a new request (new id, logged, `replay_of`).
