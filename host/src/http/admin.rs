@@ -1,11 +1,13 @@
 //! The tenant and operator admin API routes (orgs, API keys, campaigns, custom tags, incoming
-//! webhooks, the incoming request log, outgoing webhooks and their log, event types), and what their handlers share: reading bodies field by
-//! field (`input`) and turning store answers into 404s and 500s.
+//! webhooks, the incoming request log, outgoing webhooks and their log, event types), and what
+//! their handlers share: typed bodies and query strings whose errors name the field (`input`,
+//! `fields`), campaign scopes, plugin names, and turning store answers into 404s and 500s.
 
 mod api_keys;
 mod campaigns;
 mod custom_tags;
 mod event_types;
+mod fields;
 mod incoming_webhooks;
 mod input;
 mod orgs;
@@ -18,6 +20,7 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 use moja_store::StoreError;
 
+use self::input::invalid;
 use self::outgoing_webhooks::OptionalTestBody;
 use super::ApiError;
 use crate::plugins::{PluginKey, PluginWorld};
@@ -121,15 +124,15 @@ const MAX_CAMPAIGNS: usize = 100;
 async fn campaign_scope(
     state: &AppState,
     org_id: &str,
-    body: &input::Body,
+    ids: Option<Vec<String>>,
 ) -> ApiResult<Option<Vec<String>>> {
-    let Some(ids) = body.strings("campaign_ids")? else {
+    let Some(ids) = ids else {
         return Ok(None);
     };
     if ids.len() > MAX_CAMPAIGNS {
-        return Err(body.invalid(
+        return Err(invalid(
             "campaign_ids",
-            &format!("at most {MAX_CAMPAIGNS} campaigns"),
+            format!("campaign_ids: at most {MAX_CAMPAIGNS} campaigns"),
         ));
     }
     let known = state
@@ -141,9 +144,9 @@ async fn campaign_scope(
     for (i, id) in ids.into_iter().enumerate() {
         if !known.iter().any(|c| c.id == id) {
             // The id is not echoed: it may be anything, of any length.
-            return Err(body.invalid(
+            return Err(invalid(
                 "campaign_ids",
-                &format!("campaign_ids[{i}] is not a campaign of this organization"),
+                format!("campaign_ids: campaign_ids[{i}] is not a campaign of this organization"),
             ));
         }
         if !unique.contains(&id) {
@@ -153,22 +156,28 @@ async fn campaign_scope(
     Ok(Some(unique))
 }
 
-/// A plugin name, which must name a loaded plugin of `world`.
+/// A plugin name (the member `field` of a body), which must name a loaded plugin of `world`.
 fn plugin(
     state: &AppState,
-    body: &input::Body,
+    name: Option<String>,
     field: &str,
     world: PluginWorld,
 ) -> ApiResult<Option<String>> {
-    let Some(name) = body.string(field)? else {
+    let Some(name) = name else {
         return Ok(None);
     };
     match state.plugins.get(&PluginKey::platform(&name)) {
         Some(loaded) if loaded.world == world => Ok(Some(name)),
-        Some(loaded) => Err(body.invalid(
+        Some(loaded) => Err(invalid(
             field,
-            &format!("plugin {name:?} is a {}, not a {world}", loaded.world),
+            format!(
+                "{field}: plugin {name:?} is a {}, not a {world}",
+                loaded.world
+            ),
         )),
-        None => Err(body.invalid(field, &format!("no plugin named {name:?} is loaded"))),
+        None => Err(invalid(
+            field,
+            format!("{field}: no plugin named {name:?} is loaded"),
+        )),
     }
 }

@@ -7,9 +7,10 @@ use axum::routing::{delete, get};
 use axum::{Json, Router};
 use jiff::Timestamp;
 use moja_store::ApiKey;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::input::Body;
+use super::fields;
+use super::input::{Body, Check};
 use super::{ApiResult, deleted, now, store_failed};
 use crate::bootstrap::new_api_key;
 use crate::http::error::ErrorBody;
@@ -43,12 +44,14 @@ struct KeyView {
 }
 
 /// A new API key.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `create` reads field by field")]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CreateApiKey {
     /// A label, 1–500 characters.
+    #[serde(deserialize_with = "fields::text")]
     name: String,
 }
+
+impl Check for CreateApiKey {}
 
 impl KeyView {
     fn new(key: ApiKey, secret: Option<String>) -> Self {
@@ -79,10 +82,9 @@ impl KeyView {
 async fn create(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
-    body: Body,
+    Body(body): Body<CreateApiKey>,
 ) -> ApiResult<Created<KeyView>> {
-    let name = body.required_string("name")?;
-    let (key, secret) = new_api_key(&org.id, &name, now(&state));
+    let (key, secret) = new_api_key(&org.id, &body.name, now(&state));
     let record = key.key.clone();
     state
         .store
