@@ -15,13 +15,12 @@ mod outgoing_requests;
 mod outgoing_webhooks;
 mod requests;
 
-use axum::Router;
 use axum::http::StatusCode;
 use jiff::Timestamp;
 use moja_store::StoreError;
+use utoipa_axum::router::OpenApiRouter;
 
 use self::input::invalid;
-use self::outgoing_webhooks::OptionalTestBody;
 use super::ApiError;
 use crate::plugins::{PluginKey, PluginWorld};
 use crate::state::AppState;
@@ -29,9 +28,10 @@ use crate::state::AppState;
 /// What admin handlers answer.
 type ApiResult<T> = Result<T, ApiError>;
 
-/// The admin routes.
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+/// The admin routes, each listed once with its `#[utoipa::path]`: the router serves them and
+/// `/openapi.json` documents them (a new admin handler goes into its module's `routes()`).
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(orgs::routes())
         .merge(api_keys::routes())
         .merge(campaigns::routes())
@@ -44,50 +44,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(outgoing_requests::routes())
         .merge(outgoing_webhooks::routes())
 }
-
-/// The admin routes' part of `/openapi.json`: each handler listed here carries `#[utoipa::path]`
-/// (a new admin handler gets one and is listed here too).
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    modifiers(&OptionalTestBody),
-    paths(
-        orgs::create,
-        orgs::list,
-        orgs::show,
-        orgs::update,
-        api_keys::create,
-        api_keys::list,
-        api_keys::revoke,
-        campaigns::create,
-        campaigns::list,
-        campaigns::show,
-        campaigns::update,
-        campaigns::remove,
-        custom_tags::create,
-        custom_tags::list,
-        custom_tags::remove,
-        incoming_webhooks::create,
-        incoming_webhooks::list,
-        incoming_webhooks::show,
-        incoming_webhooks::update,
-        incoming_webhooks::rotate,
-        incoming_webhooks::remove,
-        requests::list,
-        requests::show,
-        outgoing_webhooks::create,
-        outgoing_webhooks::list,
-        outgoing_webhooks::show,
-        outgoing_webhooks::update,
-        outgoing_webhooks::update_put,
-        outgoing_webhooks::remove,
-        outgoing_webhooks::test,
-        outgoing_requests::list,
-        outgoing_requests::show,
-        outgoing_requests::resend,
-        event_types::list,
-    ),
-)]
-pub(crate) struct AdminApi;
 
 /// Now, at the store's precision (microseconds), so that what a write answers equals what a
 /// later read returns.

@@ -1,13 +1,14 @@
 //! `/api/v1/api-keys` (SPEC §4): an org creates keys (the secret shown once), lists them without
 //! secrets, and revokes them (a revoked key gets 401 at once).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use jiff::Timestamp;
 use moja_store::ApiKey;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::fields;
 use super::input::{Body, Check};
@@ -18,10 +19,10 @@ use crate::http::{Created, List, OrgAuth};
 use crate::state::AppState;
 
 /// The API key routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/api-keys", get(list).post(create))
-        .route("/api/v1/api-keys/{id}", delete(revoke))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(revoke))
 }
 
 /// An API key as the API shows it: never the secret, except `key` right after creation.

@@ -1,14 +1,15 @@
 //! `/api/v1/campaigns` (SPEC §9): create, list, get, update and delete an org's campaigns. Money
 //! is read exactly and shown with two decimals; deleting a campaign never deletes its calls.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use jiff::Timestamp;
 use moja_core::{money, secrets};
 use moja_store::Campaign;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::fields;
 use super::input::{Body, Check, required, within};
@@ -23,13 +24,10 @@ use crate::state::AppState;
 const MAX_CONVERSION_SECONDS: i64 = 86_400;
 
 /// The campaign routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/campaigns", get(list).post(create))
-        .route(
-            "/api/v1/campaigns/{id}",
-            get(show).patch(update).delete(remove),
-        )
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
 }
 
 /// A campaign as the API shows it: amounts as JSON numbers with two decimals.

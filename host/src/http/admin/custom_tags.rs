@@ -1,14 +1,15 @@
 //! `/api/v1/custom-tags` (SPEC §7.1, §9): the keys whose call-data fields become call tags.
 //! Keys are normalized like the normalizer's, so `Lead Type` and `lead_type` are one tag.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use jiff::Timestamp;
 use moja_plugin_sdk::keys::normalize_key;
 use moja_store::{CustomTag, StoreError};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::fields;
 use super::input::{Body, Check, invalid};
@@ -21,10 +22,10 @@ use crate::state::AppState;
 const MAX_KEY: usize = 64;
 
 /// The custom tag routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/custom-tags", get(list).post(create))
-        .route("/api/v1/custom-tags/{key}", delete(remove))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(remove))
 }
 
 /// A custom tag as the API shows it.

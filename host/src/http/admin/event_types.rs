@@ -1,19 +1,20 @@
 //! `GET /api/v1/event-types` (SPEC §8.1): the outbound events, the built-in tags that apply to
 //! each, and the org's custom tags (which apply to every event).
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use moja_core::tags;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiResult, store_failed};
 use crate::http::OrgAuth;
 use crate::state::AppState;
 
 /// The event types route.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/event-types", get(list))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 /// The outbound events with the tags each can use, the org's custom tags, and every built-in tag.

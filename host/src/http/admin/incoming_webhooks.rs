@@ -4,15 +4,16 @@
 //! The key is stored only as its SHA-256, so reads cannot show it: there `url` is the bare
 //! endpoint (`https://host/update-revenue`), to which the sender adds `?moja_auth_key=<key>`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use jiff::Timestamp;
 use moja_core::rate_limit::{Period, RateLimit};
 use moja_core::secrets::{self, SecretKind};
 use moja_store::{IncomingWebhook, MatchPolicy, WebhookKind};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::fields;
 use super::input::{Body, Check, invalid, required, within};
@@ -29,14 +30,11 @@ const LIFESPAN: std::ops::RangeInclusive<i64> = 60..=30 * DAY;
 const MAX_RATE_LIMIT: u32 = 1_000_000;
 
 /// The incoming webhook routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/webhooks/incoming", get(list).post(create))
-        .route(
-            "/api/v1/webhooks/incoming/{id}",
-            get(show).patch(update).delete(remove),
-        )
-        .route("/api/v1/webhooks/incoming/{id}/rotate-key", post(rotate))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(rotate))
 }
 
 /// The longest `lookback_days` a kind accepts: call data may wait a month, updates a week.

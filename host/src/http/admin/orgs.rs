@@ -1,13 +1,14 @@
 //! `/api/v1/orgs` (operator only, SPEC §4): create an org with its first API key, list, get,
 //! rename and disable or enable.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use jiff::Timestamp;
 use moja_core::{money, phone, secrets};
 use moja_store::Org;
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::fields;
 use super::input::{Body, Check};
@@ -18,10 +19,10 @@ use crate::http::{Created, List, Operator};
 use crate::state::AppState;
 
 /// The org routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/orgs", get(list).post(create))
-        .route("/api/v1/orgs/{id}", get(show).patch(update))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update))
 }
 
 /// An org as the API shows it.

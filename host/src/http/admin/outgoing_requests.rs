@@ -2,13 +2,14 @@
 //! attempt, newest first, filtered and paged by cursor), one entry, and resending the delivery
 //! of an entry.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use moja_core::events::EventType;
 use moja_store::{AttemptFilter, AttemptRecord, Delivery, Resend};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::fields;
 use super::input::Params;
@@ -18,14 +19,11 @@ use crate::http::{ApiError, List, OrgAuth, PageQuery};
 use crate::state::AppState;
 
 /// The outgoing request log routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/webhooks/outgoing/requests", get(list))
-        .route("/api/v1/webhooks/outgoing/requests/{id}", get(show))
-        .route(
-            "/api/v1/webhooks/outgoing/requests/{id}/resend",
-            post(resend),
-        )
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(show))
+        .routes(routes!(resend))
 }
 
 /// The filters of the list; an empty value is no filter.

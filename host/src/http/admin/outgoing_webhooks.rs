@@ -8,10 +8,9 @@
 //! that are not tags, or do not apply to the event, are reported as `warnings` (they render as
 //! written).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use jiff::Timestamp;
 use moja_core::events::EventType;
 use moja_core::secrets;
@@ -23,6 +22,8 @@ use moja_store::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::fields::{self, Word};
 use super::input::{Body, Check, OptionalBody, invalid, missing, required};
@@ -41,14 +42,13 @@ const MAX_HEADERS: usize = 50;
 const MAX_HEADER_VALUE: usize = 8 * 1024;
 
 /// The outgoing webhook routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/webhooks/outgoing", get(list).post(create))
-        .route(
-            "/api/v1/webhooks/outgoing/{id}",
-            get(show).patch(update).put(update).delete(remove),
-        )
-        .route("/api/v1/webhooks/outgoing/{id}/test", post(test))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    let mut routes = OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, update_put, remove))
+        .routes(routes!(test));
+    test_body_optional(routes.get_openapi_mut());
+    routes
 }
 
 /// An outgoing webhook as the API shows it.
@@ -254,19 +254,15 @@ impl Check for TestSend {}
 
 /// Marks the test send's body optional: utoipa makes a body optional only for an `Option`
 /// type, which would also document a `null` body (refused: the body is empty or an object).
-pub(super) struct OptionalTestBody;
-
-impl utoipa::Modify for OptionalTestBody {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let body = openapi
-            .paths
-            .paths
-            .get_mut("/api/v1/webhooks/outgoing/{id}/test")
-            .and_then(|item| item.post.as_mut())
-            .and_then(|operation| operation.request_body.as_mut());
-        if let Some(body) = body {
-            body.required = Some(utoipa::openapi::Required::False);
-        }
+fn test_body_optional(openapi: &mut utoipa::openapi::OpenApi) {
+    let body = openapi
+        .paths
+        .paths
+        .get_mut("/api/v1/webhooks/outgoing/{id}/test")
+        .and_then(|item| item.post.as_mut())
+        .and_then(|operation| operation.request_body.as_mut());
+    if let Some(body) = body {
+        body.required = Some(utoipa::openapi::Required::False);
     }
 }
 
@@ -680,11 +676,14 @@ async fn update(
         (status = 404, description = "No such webhook in the org (`not_found`)", body = ErrorBody),
     ),
 )]
-#[allow(
-    dead_code,
-    reason = "documents PUT in /openapi.json, which the router serves with `update`"
-)]
-fn update_put() {}
+async fn update_put(
+    org: OrgAuth,
+    state: State<AppState>,
+    id: Path<String>,
+    body: Body<OutgoingWebhookSettings>,
+) -> ApiResult<Json<WebhookView>> {
+    update(org, state, id, body).await
+}
 
 /// Deletes the webhook: its pending deliveries fail; its log stays.
 #[utoipa::path(

@@ -2,11 +2,12 @@
 //! first, filtered and paged by cursor, and one entry by id (bodies as text, credentials already
 //! redacted when logged).
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use moja_store::{RequestFilter, RequestLogEntry};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::fields;
 use super::input::Params;
@@ -16,10 +17,10 @@ use crate::http::{List, OrgAuth, PageQuery};
 use crate::state::AppState;
 
 /// The request log routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/webhooks/incoming/requests", get(list))
-        .route("/api/v1/webhooks/incoming/requests/{id}", get(show))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(show))
 }
 
 /// The filters of the list; an empty value is no filter.
