@@ -151,6 +151,33 @@ impl fmt::Display for EventType {
     }
 }
 
+/// The schema of `/openapi.json`, built from [`EventType::ALL`] so that the document cannot drift
+/// from the code: the wire names, each with when it is sent. (A derived schema would leave out
+/// the descriptions; the name is the one the document has always used.)
+impl utoipa::PartialSchema for EventType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let described: Vec<String> = EventType::ALL
+            .iter()
+            .map(|e| format!("`{e}`: {}", e.description()))
+            .collect();
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(EventType::ALL.iter().map(|e| e.as_str())))
+            .description(Some(format!(
+                "An outbound event type.\n\n{}",
+                described.join("\n")
+            )))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EventType {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("EventTypeView")
+    }
+}
+
 /// A text that is not the wire name of an event type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(

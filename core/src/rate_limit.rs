@@ -13,9 +13,10 @@ use serde::{Deserialize, Serialize};
 
 const NANOS_PER_SEC: i128 = 1_000_000_000;
 
-/// The length of the sliding window a [`RateLimit`] counts over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The length of the sliding window a rate limit counts over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = PeriodView)]
 pub enum Period {
     /// 60 seconds.
     Minute,
@@ -75,7 +76,8 @@ impl FromStr for Period {
 }
 
 /// At most `limit` accepted requests in any sliding window of length `period`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RateLimitView)]
 pub struct RateLimit {
     /// How many requests a window may hold; 0 refuses everything.
     pub limit: u32,

@@ -701,14 +701,17 @@ pub fn tag_values(
 }
 
 /// One event type and the built-in tags that apply to it, for `GET /api/v1/event-types`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = EventTypeInfoView)]
 pub struct EventTypeInfo {
     /// The event (serialized as its wire name).
     pub event: EventType,
     /// When it is sent.
+    #[schema(value_type = String)]
     pub description: &'static str,
-    /// The built-in tags that apply to it, in [`BUILTIN_TAGS`] order; custom tags apply to every
-    /// event and are not listed.
+    /// The built-in tags that apply to it (names without brackets), in the order of
+    /// `BUILTIN_TAGS`; custom tags apply to every event and are not listed.
+    #[schema(value_type = Vec<String>)]
     pub tags: Vec<&'static str>,
 }
 

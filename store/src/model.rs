@@ -87,9 +87,10 @@ pub struct CustomTag {
     pub created_at: Timestamp,
 }
 
-/// The four incoming webhook types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The four incoming webhook types, each with its public endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = WebhookType)]
 pub enum WebhookKind {
     /// Caller metadata before or during routing.
     CallData,
@@ -135,8 +136,9 @@ impl WebhookKind {
 }
 
 /// How a phone number picks calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = MatchPolicyView)]
 pub enum MatchPolicy {
     /// Every call from the number within the lookback.
     All,
@@ -540,8 +542,9 @@ impl AppliedUpdate {
     }
 }
 
-/// One entry of the incoming request log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One entry of the incoming request log; credentials were redacted before it was logged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RequestLogView)]
 pub struct RequestLogEntry {
     /// Id (the request id).
     pub id: String,
@@ -550,6 +553,7 @@ pub struct RequestLogEntry {
     /// Webhook, when auth succeeded.
     pub webhook_id: Option<String>,
     /// Arrival time.
+    #[schema(value_type = String, format = DateTime)]
     pub received_at: Timestamp,
     /// Method.
     pub method: String,
@@ -557,10 +561,12 @@ pub struct RequestLogEntry {
     pub path: String,
     /// Query string, `moja_auth_key` redacted.
     pub query: String,
-    /// Headers, credentials redacted.
+    /// Header pairs `[name, value]`, credentials replaced by `REDACTED`.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub headers: Vec<(String, String)>,
-    /// Raw body (at most 4 KiB before auth succeeded).
+    /// The raw body as text (at most 4 KiB before auth succeeded).
     #[serde(with = "body_text")]
+    #[schema(value_type = String)]
     pub body: Vec<u8>,
     /// Whether the body was cut.
     pub body_truncated: bool,
@@ -570,7 +576,7 @@ pub struct RequestLogEntry {
     pub response: serde_json::Value,
     /// Time to answer, in microseconds.
     pub latency_us: i64,
-    /// Plugin versions, match result, idempotency outcome, error code.
+    /// Plugin versions and logs, match result, idempotency outcome, error code, `replay_of`.
     pub details: serde_json::Value,
 }
 

@@ -6,8 +6,9 @@ use moja_core::events::EventType;
 use serde::{Deserialize, Serialize};
 
 /// How a body template is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = BodyFormatView)]
 pub enum BodyFormat {
     /// `application/json`.
     Json,
@@ -104,8 +105,9 @@ pub struct OutboundEvent {
 }
 
 /// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DeliveryStateView)]
 pub enum DeliveryState {
     /// Waiting for its next attempt (or in one).
     Pending,
@@ -137,7 +139,8 @@ impl DeliveryState {
 }
 
 /// One event to one webhook.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = DeliveryView)]
 pub struct Delivery {
     /// Id, also the `webhook-id` header: the same across retries and resends.
     pub id: String,
@@ -158,10 +161,13 @@ pub struct Delivery {
     /// Retries of the schedule used since it was (re)sent.
     pub retries_used: u32,
     /// When the next attempt is due (pending only).
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub next_attempt_at: Option<Timestamp>,
     /// Creation time.
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     /// Last change.
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
     /// Status of the last response.
     pub last_status: Option<u16>,
@@ -192,13 +198,14 @@ pub enum DeliveryNext {
 }
 
 /// One attempt: an entry of the outgoing request log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = AttemptView)]
 pub struct AttemptRecord {
     /// Id.
     pub id: String,
     /// Org.
     pub org_id: String,
-    /// Delivery.
+    /// Delivery (also the `webhook-id` header: the same across retries and resends).
     pub delivery_id: String,
     /// Webhook.
     pub webhook_id: String,
@@ -209,12 +216,14 @@ pub struct AttemptRecord {
     /// 1 for the first attempt of the delivery.
     pub attempt: u32,
     /// When it started.
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: Timestamp,
     /// The rendered request: `{method, url, headers, body}`, credentials redacted.
     pub request: serde_json::Value,
     /// Response status, when one came back.
     pub response_status: Option<u16>,
-    /// Response headers.
+    /// Response header pairs `[name, value]`.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub response_headers: Vec<(String, String)>,
     /// Response body (capped).
     pub response_body: String,
@@ -227,6 +236,7 @@ pub struct AttemptRecord {
     /// `succeeded`, `retrying` or `failed`.
     pub outcome: String,
     /// When the retry is due, for `retrying`.
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub next_attempt_at: Option<Timestamp>,
 }
 

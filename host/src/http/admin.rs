@@ -1,11 +1,13 @@
 //! The tenant and operator admin API routes (orgs, API keys, campaigns, custom tags, incoming
-//! webhooks, the incoming request log, outgoing webhooks and their log, event types), and what their handlers share: reading bodies field by
-//! field (`input`) and turning store answers into 404s and 500s.
+//! webhooks, the incoming request log, outgoing webhooks and their log, event types), and what
+//! their handlers share: typed bodies and query strings whose errors name the field (`input`,
+//! `fields`), campaign scopes, plugin names, and turning store answers into 404s and 500s.
 
 mod api_keys;
 mod campaigns;
 mod custom_tags;
 mod event_types;
+mod fields;
 mod incoming_webhooks;
 mod input;
 mod orgs;
@@ -13,12 +15,12 @@ mod outgoing_requests;
 mod outgoing_webhooks;
 mod requests;
 
-use axum::Router;
 use axum::http::StatusCode;
 use jiff::Timestamp;
 use moja_store::{PluginRef, StoreError};
+use utoipa_axum::router::OpenApiRouter;
 
-use self::outgoing_webhooks::OptionalTestBody;
+use self::input::invalid;
 use super::ApiError;
 use crate::plugins::PluginWorld;
 use crate::state::AppState;
@@ -26,9 +28,10 @@ use crate::state::AppState;
 /// What admin handlers answer.
 type ApiResult<T> = Result<T, ApiError>;
 
-/// The admin routes.
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+/// The admin routes, each listed once with its `#[utoipa::path]`: the router serves them and
+/// `/openapi.json` documents them (a new admin handler goes into its module's `routes()`).
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(orgs::routes())
         .merge(api_keys::routes())
         .merge(campaigns::routes())
@@ -41,50 +44,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(outgoing_requests::routes())
         .merge(outgoing_webhooks::routes())
 }
-
-/// The admin routes' part of `/openapi.json`: each handler listed here carries `#[utoipa::path]`
-/// (a new admin handler gets one and is listed here too).
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    modifiers(&OptionalTestBody),
-    paths(
-        orgs::create,
-        orgs::list,
-        orgs::show,
-        orgs::update,
-        api_keys::create,
-        api_keys::list,
-        api_keys::revoke,
-        campaigns::create,
-        campaigns::list,
-        campaigns::show,
-        campaigns::update,
-        campaigns::remove,
-        custom_tags::create,
-        custom_tags::list,
-        custom_tags::remove,
-        incoming_webhooks::create,
-        incoming_webhooks::list,
-        incoming_webhooks::show,
-        incoming_webhooks::update,
-        incoming_webhooks::rotate,
-        incoming_webhooks::remove,
-        requests::list,
-        requests::show,
-        outgoing_webhooks::create,
-        outgoing_webhooks::list,
-        outgoing_webhooks::show,
-        outgoing_webhooks::update,
-        outgoing_webhooks::update_put,
-        outgoing_webhooks::remove,
-        outgoing_webhooks::test,
-        outgoing_requests::list,
-        outgoing_requests::show,
-        outgoing_requests::resend,
-        event_types::list,
-    ),
-)]
-pub(crate) struct AdminApi;
 
 /// Now, at the store's precision (microseconds), so that what a write answers equals what a
 /// later read returns.
@@ -121,15 +80,15 @@ const MAX_CAMPAIGNS: usize = 100;
 async fn campaign_scope(
     state: &AppState,
     org_id: &str,
-    body: &input::Body,
+    ids: Option<Vec<String>>,
 ) -> ApiResult<Option<Vec<String>>> {
-    let Some(ids) = body.strings("campaign_ids")? else {
+    let Some(ids) = ids else {
         return Ok(None);
     };
     if ids.len() > MAX_CAMPAIGNS {
-        return Err(body.invalid(
+        return Err(invalid(
             "campaign_ids",
-            &format!("at most {MAX_CAMPAIGNS} campaigns"),
+            format!("campaign_ids: at most {MAX_CAMPAIGNS} campaigns"),
         ));
     }
     let known = state
@@ -141,9 +100,9 @@ async fn campaign_scope(
     for (i, id) in ids.into_iter().enumerate() {
         if !known.iter().any(|c| c.id == id) {
             // The id is not echoed: it may be anything, of any length.
-            return Err(body.invalid(
+            return Err(invalid(
                 "campaign_ids",
-                &format!("campaign_ids[{i}] is not a campaign of this organization"),
+                format!("campaign_ids: campaign_ids[{i}] is not a campaign of this organization"),
             ));
         }
         if !unique.contains(&id) {
@@ -153,21 +112,22 @@ async fn campaign_scope(
     Ok(Some(unique))
 }
 
-/// A plugin name, which must name a loaded plugin of `world` that the org can use: the
-/// reference the webhook stores (the org's own plugin of that name, else the platform's).
+/// A plugin name (the member `field` of a body), which must name a loaded plugin of `world`
+/// that the org can use: the reference the webhook stores (the org's own plugin of that name,
+/// else the platform's).
 fn plugin(
     state: &AppState,
     org_id: &str,
-    body: &input::Body,
+    name: Option<String>,
     field: &str,
     world: PluginWorld,
 ) -> ApiResult<Option<PluginRef>> {
-    let Some(name) = body.string(field)? else {
+    let Some(name) = name else {
         return Ok(None);
     };
     state
         .plugins
         .resolve(org_id, &name, world)
         .map(Some)
-        .map_err(|unresolved| body.invalid(field, &unresolved.to_string()))
+        .map_err(|unresolved| invalid(field, format!("{field}: {unresolved}")))
 }

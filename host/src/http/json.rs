@@ -4,8 +4,8 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::ApiError;
 
@@ -86,7 +86,18 @@ pub struct PageQuery {
     /// Opaque cursor from `next_cursor`.
     pub cursor: Option<String>,
     /// Page size (default 50, at most 200).
+    #[serde(default, deserialize_with = "page_size")]
     pub limit: Option<usize>,
+}
+
+/// `limit`: a whole number, as text.
+fn page_size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    text.parse()
+        .map(Some)
+        .map_err(|_| serde::de::Error::custom("expected a whole number"))
 }
 
 impl PageQuery {

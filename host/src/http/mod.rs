@@ -12,11 +12,12 @@ mod public;
 
 use axum::Router;
 use axum::http::{HeaderName, Request};
-use axum::routing::{get, post};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use auth::{Operator, OrgAuth};
 pub use error::ApiError;
@@ -38,26 +39,30 @@ impl MakeRequestId for UuidV7 {
     }
 }
 
+/// The routes whose handlers carry `#[utoipa::path]`, each listed once: [`router`] serves them
+/// and `/openapi.json` documents them (the public inbound endpoints are documented apart).
+pub(crate) fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(crate::metrics::render))
+        .routes(routes!(openapi::document))
+        .routes(routes!(calls::create, calls::list))
+        .routes(routes!(calls::get))
+        .routes(routes!(calls::connected))
+        .routes(routes!(calls::hangup))
+        .routes(routes!(calls::failure))
+        .routes(routes!(calls::timeline))
+        .routes(routes!(public::replay))
+        .merge(admin::routes())
+}
+
 /// The whole router.
 pub fn router(state: AppState) -> Router {
     let header = HeaderName::from_static(REQUEST_ID_HEADER);
     Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(crate::metrics::render))
-        .route("/openapi.json", get(openapi::document))
-        .merge(admin::routes())
+        .merge(documented_routes())
         .merge(public::routes())
-        .route("/api/v1/calls", post(calls::create).get(calls::list))
-        .route("/api/v1/calls/{id}", get(calls::get))
-        .route("/api/v1/calls/{id}/connected", post(calls::connected))
-        .route("/api/v1/calls/{id}/hangup", post(calls::hangup))
-        .route("/api/v1/calls/{id}/failure", post(calls::failure))
-        .route("/api/v1/calls/{id}/timeline", get(calls::timeline))
-        .route(
-            "/api/v1/webhooks/incoming/requests/{id}/replay",
-            post(public::replay),
-        )
         .fallback(not_found)
         .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .with_state(state)

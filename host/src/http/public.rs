@@ -34,6 +34,8 @@ use crate::state::AppState;
 
 /// Largest body accepted (413 above).
 pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
+/// Most bytes of an oversized body read (and dropped) so that its sender reads our 413.
+const DRAIN_LIMIT: usize = 4 * MAX_BODY_BYTES;
 /// Most ids in a batch.
 const MAX_BATCH: usize = 50;
 
@@ -266,18 +268,21 @@ async fn handle(
         let error = rate_limited(&decision, webhook.rate_limit.period.as_str());
         return refuse(&state, &received, who, error, decision.headers()).await;
     }
-    // Read a little past the limit so an oversized body gets our 413, not a reset connection.
-    let declared_too_large = parts
+    let declared = parts
         .headers
         .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        .is_some_and(|length| length > MAX_BODY_BYTES);
-    let body = if declared_too_large {
-        Err(())
-    } else {
-        axum::body::to_bytes(body, 4 * MAX_BODY_BYTES)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    let body = match declared {
+        // Refused by its declared size: a body a little over the limit is read and dropped (so
+        // its sender reads our 413 rather than a reset connection), a larger one not read at all.
+        Some(length) if length > DRAIN_LIMIT => Err(()),
+        Some(length) if length > MAX_BODY_BYTES => {
+            drain(body, DRAIN_LIMIT).await;
+            Err(())
+        }
+        _ => axum::body::to_bytes(body, DRAIN_LIMIT)
             .await
-            .map_err(|_| ())
+            .map_err(|_| ()),
     };
     let too_large = body.is_err();
     received.body = body.unwrap_or_default();
@@ -292,6 +297,19 @@ async fn handle(
     match run_pipeline(&state, &webhook, &org, &received, json!(null)).await {
         Ok(outcome) => with_headers(answer(&outcome), decision.headers()),
         Err(error) => refuse(&state, &received, who, error, decision.headers()).await,
+    }
+}
+
+/// Reads and drops at most `limit` bytes of `body`.
+async fn drain(body: axum::body::Body, limit: usize) {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut seen = 0;
+    while seen <= limit {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |data| data.len()),
+            _ => break,
+        }
     }
 }
 

@@ -1,15 +1,17 @@
 //! `/api/v1/api-keys` (SPEC §4): an org creates keys (the secret shown once), lists them without
 //! secrets, and revokes them (a revoked key gets 401 at once).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use jiff::Timestamp;
 use moja_store::ApiKey;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::input::Body;
+use super::fields;
+use super::input::{Body, Check};
 use super::{ApiResult, deleted, now, store_failed};
 use crate::bootstrap::new_api_key;
 use crate::http::error::ErrorBody;
@@ -17,10 +19,10 @@ use crate::http::{Created, List, OrgAuth};
 use crate::state::AppState;
 
 /// The API key routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/api-keys", get(list).post(create))
-        .route("/api/v1/api-keys/{id}", delete(revoke))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(revoke))
 }
 
 /// An API key as the API shows it: never the secret, except `key` right after creation.
@@ -43,12 +45,14 @@ struct KeyView {
 }
 
 /// A new API key.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `create` reads field by field")]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CreateApiKey {
     /// A label, 1–500 characters.
+    #[serde(deserialize_with = "fields::text")]
     name: String,
 }
+
+impl Check for CreateApiKey {}
 
 impl KeyView {
     fn new(key: ApiKey, secret: Option<String>) -> Self {
@@ -79,10 +83,9 @@ impl KeyView {
 async fn create(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
-    body: Body,
+    Body(body): Body<CreateApiKey>,
 ) -> ApiResult<Created<KeyView>> {
-    let name = body.required_string("name")?;
-    let (key, secret) = new_api_key(&org.id, &name, now(&state));
+    let (key, secret) = new_api_key(&org.id, &body.name, now(&state));
     let record = key.key.clone();
     state
         .store

@@ -1,16 +1,18 @@
 //! `/api/v1/campaigns` (SPEC §9): create, list, get, update and delete an org's campaigns. Money
 //! is read exactly and shown with two decimals; deleting a campaign never deletes its calls.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use jiff::Timestamp;
 use moja_core::{money, secrets};
 use moja_store::Campaign;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::input::Body;
+use super::fields;
+use super::input::{Body, Check, required, within};
 use super::orgs::currency;
 use super::{ApiResult, deleted, found, now, store_failed};
 use crate::http::error::ErrorBody;
@@ -22,13 +24,10 @@ use crate::state::AppState;
 const MAX_CONVERSION_SECONDS: i64 = 86_400;
 
 /// The campaign routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/campaigns", get(list).post(create))
-        .route(
-            "/api/v1/campaigns/{id}",
-            get(show).patch(update).delete(remove),
-        )
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
 }
 
 /// A campaign as the API shows it: amounts as JSON numbers with two decimals.
@@ -52,40 +51,63 @@ struct CampaignView {
     updated_at: Timestamp,
 }
 
-/// The settings of a campaign, on create and update; `null` clears the conversion rule and the
+/// A campaign's settings, on create and update: members left out keep their value (at creation:
+/// no conversion rule, no amounts, the org's currency); `null` clears the conversion rule and the
 /// amounts.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `apply` reads field by field")]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CampaignSettings {
+    /// 1–500 characters; required at creation.
+    #[serde(default, deserialize_with = "fields::optional_text")]
+    name: Option<String>,
     /// Connected seconds (0–86400) that convert a call; `null`: no rule.
-    #[schema(minimum = 0, maximum = 86400)]
-    conversion_min_duration_s: Option<i64>,
+    #[serde(default, deserialize_with = "fields::nullable_whole")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 86400)]
+    conversion_min_duration_s: Option<Option<i64>>,
     /// Revenue of a converted call.
-    buyer_revenue: Option<Amount>,
+    #[serde(default, deserialize_with = "fields::nullable_amount")]
+    #[schema(value_type = Option<Amount>)]
+    buyer_revenue: Option<Option<Decimal>>,
     /// Payout of a converted call.
-    publisher_payout: Option<Amount>,
+    #[serde(default, deserialize_with = "fields::nullable_amount")]
+    #[schema(value_type = Option<Amount>)]
+    publisher_payout: Option<Option<Decimal>>,
     /// ISO 4217 code; default the org's currency.
+    #[serde(default, deserialize_with = "currency")]
     currency: Option<String>,
 }
 
-/// A new campaign.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `create` reads field by field")]
-struct CreateCampaign {
-    /// 1–500 characters.
-    name: String,
-    #[serde(flatten)]
-    settings: CampaignSettings,
+impl Check for CampaignSettings {
+    fn check(&self) -> ApiResult<()> {
+        if let Some(Some(seconds)) = self.conversion_min_duration_s {
+            within(
+                "conversion_min_duration_s",
+                seconds,
+                0..=MAX_CONVERSION_SECONDS,
+            )?;
+        }
+        Ok(())
+    }
 }
 
-/// Changes to a campaign: members left out keep their value.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `update` reads field by field")]
-struct UpdateCampaign {
-    /// 1–500 characters.
-    name: Option<String>,
-    #[serde(flatten)]
-    settings: CampaignSettings,
+impl CampaignSettings {
+    /// Applies the members given to `campaign` (create and PATCH alike).
+    fn apply(self, campaign: &mut Campaign) {
+        if let Some(name) = self.name {
+            campaign.name = name;
+        }
+        if let Some(seconds) = self.conversion_min_duration_s {
+            campaign.conversion_min_duration_s = seconds;
+        }
+        if let Some(amount) = self.buyer_revenue {
+            campaign.buyer_revenue = amount;
+        }
+        if let Some(amount) = self.publisher_payout {
+            campaign.publisher_payout = amount;
+        }
+        if let Some(currency) = self.currency {
+            campaign.currency = currency;
+        }
+    }
 }
 
 /// The campaign id of the path.
@@ -107,33 +129,16 @@ impl From<Campaign> for CampaignView {
     }
 }
 
-/// Applies the fields `body` gives to `campaign` (create and PATCH alike); `null` clears the
-/// conversion rule and the amounts.
-fn apply(body: &Body, campaign: &mut Campaign) -> ApiResult<()> {
-    if let Some(name) = body.string("name")? {
-        campaign.name = name;
-    }
-    let rule = |b: &Body, f: &str| b.int(f, 0..=MAX_CONVERSION_SECONDS);
-    if let Some(seconds) = body.nullable("conversion_min_duration_s", rule)? {
-        campaign.conversion_min_duration_s = seconds;
-    }
-    if let Some(amount) = body.nullable("buyer_revenue", Body::money)? {
-        campaign.buyer_revenue = amount;
-    }
-    if let Some(amount) = body.nullable("publisher_payout", Body::money)? {
-        campaign.publisher_payout = amount;
-    }
-    campaign.currency = currency(body, &campaign.currency)?;
-    Ok(())
-}
-
 /// Creates a campaign.
 #[utoipa::path(
     post,
     path = "/api/v1/campaigns",
     operation_id = "create_campaign",
     tag = "campaigns",
-    request_body = CreateCampaign,
+    request_body(
+        content = CampaignSettings,
+        description = "The campaign's settings; `name` is required",
+    ),
     security(("org_api_key" = [])),
     responses(
         (status = 201, description = "The campaign", body = CampaignView),
@@ -143,13 +148,13 @@ fn apply(body: &Body, campaign: &mut Campaign) -> ApiResult<()> {
 async fn create(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
-    body: Body,
+    Body(mut body): Body<CampaignSettings>,
 ) -> ApiResult<Created<CampaignView>> {
     let now = now(&state);
     let mut campaign = Campaign {
         id: secrets::new_id(),
         org_id: org.id,
-        name: body.required_string("name")?,
+        name: required(body.name.take(), "name")?,
         conversion_min_duration_s: None,
         buyer_revenue: None,
         publisher_payout: None,
@@ -157,7 +162,7 @@ async fn create(
         created_at: now,
         updated_at: now,
     };
-    apply(&body, &mut campaign)?;
+    body.apply(&mut campaign);
     state
         .store
         .create_campaign(campaign.clone())
@@ -218,7 +223,7 @@ async fn show(
     operation_id = "update_campaign",
     tag = "campaigns",
     params(("id" = String, Path, description = CAMPAIGN_ID)),
-    request_body = UpdateCampaign,
+    request_body = CampaignSettings,
     security(("org_api_key" = [])),
     responses(
         (status = 200, description = "The campaign after the change", body = CampaignView),
@@ -230,10 +235,10 @@ async fn update(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Body,
+    Body(body): Body<CampaignSettings>,
 ) -> ApiResult<Json<CampaignView>> {
     let mut campaign = found(state.store.get_campaign(&org.id, &id).await, "Campaign")?;
-    apply(&body, &mut campaign)?;
+    body.apply(&mut campaign);
     campaign.updated_at = now(&state);
     let updated = state
         .store

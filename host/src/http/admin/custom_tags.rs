@@ -1,16 +1,18 @@
 //! `/api/v1/custom-tags` (SPEC §7.1, §9): the keys whose call-data fields become call tags.
 //! Keys are normalized like the normalizer's, so `Lead Type` and `lead_type` are one tag.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use jiff::Timestamp;
 use moja_core::keys::normalize_key;
 use moja_store::{CustomTag, StoreError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::input::{Body, invalid};
+use super::fields;
+use super::input::{Body, Check, invalid};
 use super::{ApiResult, deleted, now, store_failed};
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Created, List, OrgAuth};
@@ -20,10 +22,10 @@ use crate::state::AppState;
 const MAX_KEY: usize = 64;
 
 /// The custom tag routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/custom-tags", get(list).post(create))
-        .route("/api/v1/custom-tags/{key}", delete(remove))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(remove))
 }
 
 /// A custom tag as the API shows it.
@@ -38,16 +40,20 @@ struct TagView {
 }
 
 /// A new custom tag.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `create` reads field by field")]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CreateCustomTag {
     /// The key, normalized like the normalizer's (`Lead Type` → `lead_type`): at least one ASCII
     /// letter or digit, at most 64 characters once normalized.
+    #[serde(deserialize_with = "fields::text")]
     key: String,
     /// Default: the key as written.
+    #[serde(default, deserialize_with = "fields::optional_text")]
     display_name: Option<String>,
+    #[serde(default, deserialize_with = "fields::optional_text")]
     description: Option<String>,
 }
+
+impl Check for CreateCustomTag {}
 
 impl From<CustomTag> for TagView {
     fn from(t: CustomTag) -> Self {
@@ -97,14 +103,13 @@ fn tag_key(raw: &str) -> ApiResult<String> {
 async fn create(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
-    body: Body,
+    Body(body): Body<CreateCustomTag>,
 ) -> ApiResult<Created<TagView>> {
-    let raw = body.required_string("key")?;
     let tag = CustomTag {
         org_id: org.id,
-        key: tag_key(&raw)?,
-        display_name: body.string("display_name")?.unwrap_or(raw),
-        description: body.string("description")?,
+        key: tag_key(&body.key)?,
+        display_name: body.display_name.unwrap_or(body.key),
+        description: body.description,
         created_at: now(&state),
     };
     match state.store.create_custom_tag(tag.clone()).await {

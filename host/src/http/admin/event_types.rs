@@ -1,27 +1,26 @@
 //! `GET /api/v1/event-types` (SPEC §8.1): the outbound events, the built-in tags that apply to
 //! each, and the org's custom tags (which apply to every event).
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
-use moja_core::events::EventType;
 use moja_core::tags;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiResult, store_failed};
 use crate::http::OrgAuth;
 use crate::state::AppState;
 
 /// The event types route.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/event-types", get(list))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 /// The outbound events with the tags each can use, the org's custom tags, and every built-in tag.
 #[derive(Serialize, utoipa::ToSchema)]
 struct EventTypes {
     /// Every event type, in the order of SPEC §8.1.
-    #[schema(value_type = Vec<EventTypeInfoView>)]
     items: Vec<tags::EventTypeInfo>,
     /// Placeholders of the org's custom tags (`[LEAD_TYPE]`), available on every event.
     custom_tags: Vec<String>,
@@ -39,45 +38,6 @@ struct TagInfo {
     #[schema(value_type = String)]
     description: &'static str,
 }
-
-/// One event type and the built-in tags that apply to it.
-#[derive(utoipa::ToSchema)]
-#[allow(
-    dead_code,
-    reason = "documents `moja_core::tags::EventTypeInfo` in /openapi.json"
-)]
-struct EventTypeInfoView {
-    event: EventTypeView,
-    /// When it is sent.
-    description: String,
-    /// The built-in tags that apply to it (names without brackets); custom tags apply to every
-    /// event and are not listed.
-    tags: Vec<String>,
-}
-
-/// An outbound event an outgoing webhook can subscribe to, by its wire name. The schema is built
-/// from `moja_core::events::EventType` itself, so the document cannot drift from the code.
-pub(super) struct EventTypeView;
-
-impl utoipa::PartialSchema for EventTypeView {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
-        let described: Vec<String> = EventType::ALL
-            .iter()
-            .map(|e| format!("`{e}`: {}", e.description()))
-            .collect();
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(EventType::ALL.iter().map(|e| e.as_str())))
-            .description(Some(format!(
-                "An outbound event type.\n\n{}",
-                described.join("\n")
-            )))
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for EventTypeView {}
 
 /// The outbound events, the built-in tags that apply to each, and the org's custom tags.
 ///

@@ -4,19 +4,19 @@
 //! The key is stored only as its SHA-256, so reads cannot show it: there `url` is the bare
 //! endpoint (`https://host/update-revenue`), to which the sender adds `?moja_auth_key=<key>`.
 
-use std::collections::HashMap;
-
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use jiff::Timestamp;
 use moja_core::rate_limit::{Period, RateLimit};
 use moja_core::secrets::{self, SecretKind};
 use moja_store::{IncomingWebhook, MatchPolicy, PluginRef, WebhookKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::input::{Body, missing};
+use super::fields;
+use super::input::{Body, Check, invalid, required, within};
 use super::{ApiResult, campaign_scope, deleted, found, now, plugin, store_failed};
 use crate::http::error::ErrorBody;
 use crate::http::{Created, List, OrgAuth};
@@ -30,14 +30,11 @@ const LIFESPAN: std::ops::RangeInclusive<i64> = 60..=30 * DAY;
 const MAX_RATE_LIMIT: u32 = 1_000_000;
 
 /// The incoming webhook routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/webhooks/incoming", get(list).post(create))
-        .route(
-            "/api/v1/webhooks/incoming/{id}",
-            get(show).patch(update).delete(remove),
-        )
-        .route("/api/v1/webhooks/incoming/{id}/rotate-key", post(rotate))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(rotate))
 }
 
 /// The longest `lookback_days` a kind accepts: call data may wait a month, updates a week.
@@ -70,7 +67,6 @@ struct WebhookView {
     id: String,
     name: String,
     #[serde(rename = "type")]
-    #[schema(value_type = WebhookType)]
     kind: WebhookKind,
     /// The campaigns whose calls it may touch; empty: all of the org's.
     campaign_ids: Vec<String>,
@@ -78,9 +74,7 @@ struct WebhookView {
     lookback_seconds: i64,
     /// `null` when the lookback is not a whole number of days (`lifespan_seconds` was given).
     lookback_days: Option<i64>,
-    #[schema(value_type = MatchPolicyView)]
     match_policy: MatchPolicy,
-    #[schema(value_type = RateLimitView)]
     rate_limit: RateLimit,
     /// The normalizer plugin's name.
     normalizer: String,
@@ -103,122 +97,140 @@ struct WebhookView {
     auth_key: Option<String>,
 }
 
-/// The four incoming webhook types, each with its public endpoint.
-#[derive(utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(
-    dead_code,
-    reason = "documents `moja_store::WebhookKind` in /openapi.json"
-)]
-enum WebhookType {
-    /// `/call-data`: caller data before or during routing.
-    CallData,
-    /// `/update-revenue`.
-    UpdateRevenue,
-    /// `/update-tags`.
-    UpdateTags,
-    /// `/update-fields`.
-    UpdateFields,
-}
-
-/// How a phone number picks calls.
-#[derive(utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(
-    dead_code,
-    reason = "documents `moja_store::MatchPolicy` in /openapi.json"
-)]
-enum MatchPolicyView {
-    /// Every call from the number within the lookback.
-    All,
-    /// Only the most recent one.
-    MostRecent,
-}
-
-/// The sliding window of a rate limit.
-#[derive(utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(
-    dead_code,
-    reason = "documents `moja_core::rate_limit::Period` in /openapi.json"
-)]
-enum PeriodView {
-    Minute,
-    Hour,
-    Day,
-}
-
-/// At most `limit` accepted requests in any sliding window of `period`.
-#[derive(utoipa::ToSchema)]
-#[allow(
-    dead_code,
-    reason = "documents `moja_core::rate_limit::RateLimit` in /openapi.json"
-)]
-struct RateLimitView {
-    limit: u32,
-    period: PeriodView,
-}
-
 /// `rate_limit` in a request: a member left out keeps its current value (100 per minute at
 /// creation).
-#[derive(utoipa::ToSchema)]
-#[allow(
-    dead_code,
-    reason = "documents the member `rate_limit` reads field by field"
-)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(expecting = "an object with `limit` and `period`")]
 struct RateLimitInput {
-    #[schema(minimum = 1, maximum = 1_000_000)]
-    limit: Option<u32>,
-    period: Option<PeriodView>,
+    #[serde(default, deserialize_with = "fields::whole")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 1_000_000)]
+    limit: Option<i64>,
+    #[serde(default, deserialize_with = "fields::word")]
+    period: Option<Period>,
 }
 
-/// The settings of an incoming webhook, on create and update.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `apply` reads field by field")]
-struct WebhookSettings {
+impl RateLimitInput {
+    /// `current` with the members given.
+    fn applied_to(self, current: RateLimit) -> RateLimit {
+        RateLimit {
+            // Checked to be within 1..=MAX_RATE_LIMIT.
+            limit: self.limit.map_or(current.limit, |n| {
+                u32::try_from(n).unwrap_or(MAX_RATE_LIMIT)
+            }),
+            period: self.period.unwrap_or(current.period),
+        }
+    }
+}
+
+/// The settings of an incoming webhook, on create and update: members left out keep their value
+/// (or get their default at creation).
+#[derive(Deserialize, utoipa::ToSchema)]
+struct IncomingWebhookSettings {
+    /// Required at creation; on update accepted only if it is the webhook's type.
+    #[serde(rename = "type", default, deserialize_with = "fields::word")]
+    kind: Option<WebhookKind>,
     /// 1–500 characters; default the type's name.
+    #[serde(default, deserialize_with = "fields::optional_text")]
     name: Option<String>,
     /// Days to look back: 1–7 for update types (default 7), 1–30 for `call_data` (default 15).
     /// Not together with `lifespan_seconds`.
+    #[serde(default, deserialize_with = "fields::whole")]
     #[schema(minimum = 1, maximum = 30)]
     lookback_days: Option<i64>,
     /// The lookback in seconds, 60 s – 30 days. Not together with `lookback_days`.
+    #[serde(default, deserialize_with = "fields::whole")]
     #[schema(minimum = 60, maximum = 2_592_000)]
     lifespan_seconds: Option<i64>,
     /// Default `all` for `update_tags`, `most_recent` otherwise.
-    match_policy: Option<MatchPolicyView>,
+    #[serde(default, deserialize_with = "fields::word")]
+    match_policy: Option<MatchPolicy>,
     rate_limit: Option<RateLimitInput>,
     /// The name of a loaded normalizer plugin; default the standard one.
+    #[serde(default, deserialize_with = "fields::optional_text")]
     normalizer: Option<String>,
     /// The name of a loaded mapper plugin; default the standard one.
+    #[serde(default, deserialize_with = "fields::optional_text")]
     mapper: Option<String>,
     /// String values handed to the plugins.
-    plugin_config: Option<HashMap<String, String>>,
+    #[serde(default, deserialize_with = "fields::string_pairs")]
+    #[schema(value_type = Option<HashMap<String, String>>)]
+    plugin_config: Option<Vec<(String, String)>>,
     /// Default `true`.
     enabled: Option<bool>,
     /// Campaigns of the org (at most 100) whose calls it may touch; empty: all.
+    #[serde(default, deserialize_with = "fields::strings")]
     campaign_ids: Option<Vec<String>>,
 }
 
-/// A new incoming webhook.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `create` reads field by field")]
-struct CreateIncomingWebhook {
-    #[serde(rename = "type")]
-    kind: WebhookType,
-    #[serde(flatten)]
-    settings: WebhookSettings,
+impl Check for IncomingWebhookSettings {
+    fn check(&self) -> ApiResult<()> {
+        if let Some(limit) = self.rate_limit.as_ref().and_then(|r| r.limit) {
+            within("rate_limit.limit", limit, 1..=i64::from(MAX_RATE_LIMIT))?;
+        }
+        Ok(())
+    }
 }
 
-/// Changes to an incoming webhook: members left out keep their value; `type` cannot change.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `update` reads field by field")]
-struct UpdateIncomingWebhook {
-    /// Accepted only if it is the webhook's type.
-    #[serde(rename = "type")]
-    kind: Option<WebhookType>,
-    #[serde(flatten)]
-    settings: WebhookSettings,
+impl IncomingWebhookSettings {
+    /// The lookback in seconds, from `lookback_days` (bounded by kind) or `lifespan_seconds`.
+    fn lookback(&self, kind: WebhookKind) -> ApiResult<Option<i64>> {
+        match (self.lookback_days, self.lifespan_seconds) {
+            (Some(_), Some(_)) => Err(invalid(
+                "lifespan_seconds",
+                "lifespan_seconds: give either lookback_days or lifespan_seconds, not both",
+            )),
+            (Some(days), None) => {
+                within("lookback_days", days, 1..=max_lookback_days(kind)).map(|d| Some(d * DAY))
+            }
+            (None, seconds) => seconds
+                .map(|s| within("lifespan_seconds", s, LIFESPAN))
+                .transpose(),
+        }
+    }
+
+    /// Applies the members given to `webhook` (create and PATCH alike).
+    async fn apply(self, state: &AppState, webhook: &mut IncomingWebhook) -> ApiResult<()> {
+        if let Some(seconds) = self.lookback(webhook.kind)? {
+            webhook.lookback_seconds = seconds;
+        }
+        if let Some(name) = self.name {
+            webhook.name = name;
+        }
+        if let Some(policy) = self.match_policy {
+            webhook.match_policy = policy;
+        }
+        if let Some(given) = self.rate_limit {
+            webhook.rate_limit = given.applied_to(webhook.rate_limit);
+        }
+        if let Some(name) = plugin(
+            state,
+            &webhook.org_id,
+            self.normalizer,
+            "normalizer",
+            PluginWorld::Normalizer,
+        )? {
+            webhook.normalizer = name;
+        }
+        if let Some(name) = plugin(
+            state,
+            &webhook.org_id,
+            self.mapper,
+            "mapper",
+            PluginWorld::Mapper,
+        )? {
+            webhook.mapper = name;
+        }
+        if let Some(config) = self.plugin_config {
+            webhook.plugin_config = config;
+        }
+        if let Some(enabled) = self.enabled {
+            webhook.enabled = enabled;
+        }
+        if let Some(ids) = campaign_scope(state, &webhook.org_id, self.campaign_ids).await? {
+            webhook.campaign_ids = ids;
+        }
+        Ok(())
+    }
 }
 
 /// The webhook id of the path.
@@ -262,96 +274,6 @@ fn new_key() -> (String, String) {
     (key, hash)
 }
 
-fn kind(body: &Body) -> ApiResult<Option<WebhookKind>> {
-    let Some(text) = body.string("type")? else {
-        return Ok(None);
-    };
-    WebhookKind::parse(&text).map(Some).ok_or_else(|| {
-        body.invalid(
-            "type",
-            "expected call_data, update_revenue, update_tags or update_fields",
-        )
-    })
-}
-
-/// The lookback in seconds, from `lookback_days` (bounded by kind) or `lifespan_seconds`.
-fn lookback(body: &Body, kind: WebhookKind) -> ApiResult<Option<i64>> {
-    match (body.has("lookback_days"), body.has("lifespan_seconds")) {
-        (true, true) => Err(body.invalid(
-            "lifespan_seconds",
-            "give either lookback_days or lifespan_seconds, not both",
-        )),
-        (true, false) => {
-            let days = body.int("lookback_days", 1..=max_lookback_days(kind))?;
-            Ok(days.map(|d| d * DAY))
-        }
-        (false, _) => body.int("lifespan_seconds", LIFESPAN),
-    }
-}
-
-fn match_policy(body: &Body) -> ApiResult<Option<MatchPolicy>> {
-    match body.string("match_policy")?.as_deref() {
-        None => Ok(None),
-        Some("all") => Ok(Some(MatchPolicy::All)),
-        Some("most_recent") => Ok(Some(MatchPolicy::MostRecent)),
-        Some(_) => Err(body.invalid("match_policy", "expected all or most_recent")),
-    }
-}
-
-/// `rate_limit: {limit, period}`; a member left out keeps its current value.
-fn rate_limit(body: &Body, current: RateLimit) -> ApiResult<RateLimit> {
-    let Some(given) = body.object("rate_limit")? else {
-        return Ok(current);
-    };
-    let limit = match given.int("limit", 1..=i64::from(MAX_RATE_LIMIT))? {
-        Some(n) => u32::try_from(n).unwrap_or(MAX_RATE_LIMIT),
-        None => current.limit,
-    };
-    let period = match given.string("period")? {
-        Some(text) => text
-            .parse::<Period>()
-            .map_err(|e| given.invalid("period", &e.to_string()))?,
-        None => current.period,
-    };
-    Ok(RateLimit { limit, period })
-}
-
-/// Applies the fields `body` gives to `webhook` (create and PATCH alike).
-async fn apply(state: &AppState, body: &Body, webhook: &mut IncomingWebhook) -> ApiResult<()> {
-    if let Some(name) = body.string("name")? {
-        webhook.name = name;
-    }
-    if let Some(seconds) = lookback(body, webhook.kind)? {
-        webhook.lookback_seconds = seconds;
-    }
-    if let Some(policy) = match_policy(body)? {
-        webhook.match_policy = policy;
-    }
-    webhook.rate_limit = rate_limit(body, webhook.rate_limit)?;
-    if let Some(name) = plugin(
-        state,
-        &webhook.org_id,
-        body,
-        "normalizer",
-        PluginWorld::Normalizer,
-    )? {
-        webhook.normalizer = name;
-    }
-    if let Some(name) = plugin(state, &webhook.org_id, body, "mapper", PluginWorld::Mapper)? {
-        webhook.mapper = name;
-    }
-    if let Some(config) = body.object("plugin_config")? {
-        webhook.plugin_config = config.string_pairs()?;
-    }
-    if let Some(enabled) = body.bool("enabled")? {
-        webhook.enabled = enabled;
-    }
-    if let Some(ids) = campaign_scope(state, &webhook.org_id, body).await? {
-        webhook.campaign_ids = ids;
-    }
-    Ok(())
-}
-
 /// Creates an incoming webhook; its `auth_key` and full `url` are shown this once.
 ///
 /// Only `type` is required; `name` defaults to the type's name.
@@ -360,7 +282,10 @@ async fn apply(state: &AppState, body: &Body, webhook: &mut IncomingWebhook) -> 
     path = "/api/v1/webhooks/incoming",
     operation_id = "create_incoming_webhook",
     tag = "incoming-webhooks",
-    request_body = CreateIncomingWebhook,
+    request_body(
+        content = IncomingWebhookSettings,
+        description = "The webhook's settings; `type` is required",
+    ),
     security(("org_api_key" = [])),
     responses(
         (status = 201, description = "The webhook with `auth_key` and `url`", body = WebhookView),
@@ -370,9 +295,9 @@ async fn apply(state: &AppState, body: &Body, webhook: &mut IncomingWebhook) -> 
 async fn create(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
-    body: Body,
+    Body(body): Body<IncomingWebhookSettings>,
 ) -> ApiResult<Created<WebhookView>> {
-    let kind = kind(&body)?.ok_or_else(|| missing("type"))?;
+    let kind = required(body.kind, "type")?;
     let now = now(&state);
     let mut webhook = IncomingWebhook {
         id: secrets::new_id(),
@@ -390,7 +315,7 @@ async fn create(
         created_at: now,
         updated_at: now,
     };
-    apply(&state, &body, &mut webhook).await?;
+    body.apply(&state, &mut webhook).await?;
     let (key, hash) = new_key();
     state
         .store
@@ -460,7 +385,7 @@ async fn show(
     operation_id = "update_incoming_webhook",
     tag = "incoming-webhooks",
     params(("id" = String, Path, description = WEBHOOK_ID)),
-    request_body = UpdateIncomingWebhook,
+    request_body = IncomingWebhookSettings,
     security(("org_api_key" = [])),
     responses(
         (status = 200, description = "The webhook after the change", body = WebhookView),
@@ -472,19 +397,19 @@ async fn update(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Body,
+    Body(body): Body<IncomingWebhookSettings>,
 ) -> ApiResult<Json<WebhookView>> {
     let mut webhook = found(
         state.store.get_incoming_webhook(&org.id, &id).await,
         "Incoming webhook",
     )?;
-    if kind(&body)?.is_some_and(|k| k != webhook.kind) {
-        return Err(body.invalid(
+    if body.kind.is_some_and(|k| k != webhook.kind) {
+        return Err(invalid(
             "type",
-            "cannot be changed: create a webhook of the other type instead",
+            "type: cannot be changed: create a webhook of the other type instead",
         ));
     }
-    apply(&state, &body, &mut webhook).await?;
+    body.apply(&state, &mut webhook).await?;
     webhook.updated_at = now(&state);
     let updated = state
         .store

@@ -1,15 +1,17 @@
 //! `/api/v1/orgs` (operator only, SPEC §4): create an org with its first API key, list, get,
 //! rename and disable or enable.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use jiff::Timestamp;
 use moja_core::{money, phone, secrets};
 use moja_store::Org;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::input::Body;
+use super::fields;
+use super::input::{Body, Check};
 use super::{ApiResult, found, now, store_failed};
 use crate::bootstrap::new_api_key;
 use crate::http::error::ErrorBody;
@@ -17,10 +19,10 @@ use crate::http::{Created, List, Operator};
 use crate::state::AppState;
 
 /// The org routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/orgs", get(list).post(create))
-        .route("/api/v1/orgs/{id}", get(show).patch(update))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update))
 }
 
 /// An org as the API shows it.
@@ -61,47 +63,49 @@ struct CreatedOrg {
 }
 
 /// A new org.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `create` reads field by field")]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CreateOrg {
     /// 1–500 characters.
+    #[serde(deserialize_with = "fields::text")]
     name: String,
     /// A two-letter region code; default `US`.
+    #[serde(default, deserialize_with = "region")]
     default_region: Option<String>,
     /// An ISO 4217 code; default `USD`.
+    #[serde(default, deserialize_with = "currency")]
     currency: Option<String>,
 }
 
+impl Check for CreateOrg {}
+
 /// Changes to an org; either member may be left out.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `update` reads field by field")]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct UpdateOrg {
     /// A new name.
+    #[serde(default, deserialize_with = "fields::optional_text")]
     name: Option<String>,
     /// Disable (or enable again); takes effect on the next request.
     disabled: Option<bool>,
 }
 
-/// The org's default region (`US`), checked against the phone-number metadata.
-fn region(body: &Body) -> ApiResult<String> {
-    let Some(text) = body.string("default_region")? else {
-        return Ok("US".to_owned());
-    };
-    phone::normalize_region(&text).ok_or_else(|| {
-        body.invalid(
-            "default_region",
-            "expected a two-letter region code such as US",
-        )
-    })
+impl Check for UpdateOrg {}
+
+/// A region member, checked against the phone-number metadata and upper-cased (`US`).
+fn region<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    fields::parsed(
+        d,
+        phone::normalize_region,
+        "expected a two-letter region code such as US",
+    )
 }
 
-/// A currency field (`USD`), or `default` when absent.
-pub(super) fn currency(body: &Body, default: &str) -> ApiResult<String> {
-    let Some(text) = body.string("currency")? else {
-        return Ok(default.to_owned());
-    };
-    money::normalize_currency(&text)
-        .ok_or_else(|| body.invalid("currency", "expected an ISO 4217 code such as USD"))
+/// A currency member: an ISO 4217 code, upper-cased (`USD`).
+pub(super) fn currency<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    fields::parsed(
+        d,
+        money::normalize_currency,
+        "expected an ISO 4217 code such as USD",
+    )
 }
 
 /// Creates an org and its first API key (shown once).
@@ -120,14 +124,14 @@ pub(super) fn currency(body: &Body, default: &str) -> ApiResult<String> {
 async fn create(
     _: Operator,
     State(state): State<AppState>,
-    body: Body,
+    Body(body): Body<CreateOrg>,
 ) -> ApiResult<Created<CreatedOrg>> {
     let now = now(&state);
     let org = Org {
         id: secrets::new_id(),
-        name: body.required_string("name")?,
-        default_region: region(&body)?,
-        currency: currency(&body, "USD")?,
+        name: body.name,
+        default_region: body.default_region.unwrap_or_else(|| "US".to_owned()),
+        currency: body.currency.unwrap_or_else(|| "USD".to_owned()),
         disabled: false,
         created_at: now,
     };
@@ -199,15 +203,13 @@ async fn update(
     _: Operator,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Body,
+    Body(body): Body<UpdateOrg>,
 ) -> ApiResult<Json<OrgView>> {
-    let name = body.string("name")?;
-    let disabled = body.bool("disabled")?;
     let mut org = found(state.store.get_org(&id).await, "Org")?;
-    if let Some(name) = name {
+    if let Some(name) = body.name {
         org = found(state.store.rename_org(&id, &name).await, "Org")?;
     }
-    if let Some(disabled) = disabled {
+    if let Some(disabled) = body.disabled {
         org = found(state.store.set_org_disabled(&id, disabled).await, "Org")?;
     }
     Ok(Json(org.into()))

@@ -8,12 +8,9 @@
 //! that are not tags, or do not apply to the event, are reported as `warnings` (they render as
 //! written).
 
-use std::collections::HashMap;
-
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use jiff::Timestamp;
 use moja_core::events::EventType;
 use moja_core::secrets;
@@ -23,12 +20,13 @@ use moja_delivery::signing;
 use moja_store::{
     AttemptRecord, BodyFormat, Delivery, DeliveryState, OutgoingWebhook, PluginRef, TagSnapshot,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::event_types::EventTypeView;
-use super::input::{Body, invalid, missing};
-use super::outgoing_requests::AttemptView;
+use super::fields::{self, Word};
+use super::input::{Body, Check, OptionalBody, invalid, missing, required};
 use super::{ApiResult, campaign_scope, deleted, found, now, plugin, store_failed};
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, Created, List, OrgAuth};
@@ -38,21 +36,19 @@ use crate::state::AppState;
 
 /// The standard renderer's name.
 pub(crate) const STANDARD_RENDERER: &str = "render-template";
-const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 const MAX_URL: usize = 4096;
 const MAX_BODY_TEMPLATE: usize = 64 * 1024;
 const MAX_HEADERS: usize = 50;
 const MAX_HEADER_VALUE: usize = 8 * 1024;
 
 /// The outgoing webhook routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/webhooks/outgoing", get(list).post(create))
-        .route(
-            "/api/v1/webhooks/outgoing/{id}",
-            get(show).patch(update).put(update).delete(remove),
-        )
-        .route("/api/v1/webhooks/outgoing/{id}/test", post(test))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    let mut routes = OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, update_put, remove))
+        .routes(routes!(test));
+    test_body_optional(routes.get_openapi_mut());
+    routes
 }
 
 /// An outgoing webhook as the API shows it.
@@ -62,9 +58,8 @@ struct WebhookView {
     id: String,
     name: String,
     /// The event it is sent for.
-    #[schema(value_type = EventTypeView)]
     event_type: EventType,
-    #[schema(value_type = HttpMethodView)]
+    #[schema(value_type = HttpMethod)]
     method: String,
     /// The URL template.
     url: String,
@@ -76,7 +71,6 @@ struct WebhookView {
     header_names: Vec<String>,
     /// The body template (a JSON object given as the body is kept as its text).
     body: String,
-    #[schema(value_type = BodyFormatView)]
     body_format: BodyFormat,
     /// The campaigns whose calls it is sent for; empty: all of the org's.
     campaign_ids: Vec<String>,
@@ -104,13 +98,11 @@ struct WebhookView {
 }
 
 /// The HTTP method of the requests sent.
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, utoipa::ToSchema)]
+#[schema(as = HttpMethodView)]
+// The names of the schema: [`HttpMethod::as_str`].
 #[serde(rename_all = "UPPERCASE")]
-#[allow(
-    dead_code,
-    reason = "documents the methods `method` accepts in /openapi.json"
-)]
-enum HttpMethodView {
+enum HttpMethod {
     Get,
     Post,
     Put,
@@ -118,39 +110,70 @@ enum HttpMethodView {
     Delete,
 }
 
-/// How the rendered body is encoded.
-#[derive(utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(
-    dead_code,
-    reason = "documents `moja_store::BodyFormat` in /openapi.json"
-)]
-enum BodyFormatView {
-    /// `application/json`.
-    Json,
-    /// `application/x-www-form-urlencoded`.
-    Form,
+impl HttpMethod {
+    const ALL: [HttpMethod; 5] = [
+        HttpMethod::Get,
+        HttpMethod::Post,
+        HttpMethod::Put,
+        HttpMethod::Patch,
+        HttpMethod::Delete,
+    ];
+
+    /// The method as sent (`POST`).
+    fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+}
+
+impl Word for HttpMethod {
+    /// In any case (`post` is `POST`).
+    fn from_word(text: &str) -> Result<Self, String> {
+        HttpMethod::ALL
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(text))
+            .ok_or_else(|| "expected GET, POST, PUT, PATCH or DELETE".to_owned())
+    }
 }
 
 /// `body` in a request: a template string, or a JSON object or array kept as its (pretty-printed)
 /// text; at most 64 KiB. Placeholders are tag names in brackets (`[CALLER_ID]`).
-#[derive(utoipa::ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code, reason = "documents what `template` reads for `body`")]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(untagged, expecting = "expected a template string or a JSON object")]
 enum BodyTemplate {
     /// Template text.
     Text(String),
     /// A JSON object whose strings may hold placeholders.
-    Object(HashMap<String, Value>),
+    Object(serde_json::Map<String, Value>),
     /// A JSON array whose strings may hold placeholders.
     Array(Vec<Value>),
 }
 
+impl BodyTemplate {
+    /// The template's text: an object or array as pretty-printed JSON.
+    fn into_text(self) -> String {
+        match self {
+            BodyTemplate::Text(text) => text,
+            BodyTemplate::Object(object) => {
+                serde_json::to_string_pretty(&object).unwrap_or_default()
+            }
+            BodyTemplate::Array(items) => serde_json::to_string_pretty(&items).unwrap_or_default(),
+        }
+    }
+}
+
 /// `secret` in a request: `true` generates a secret, a `whsec_…` string sets it, `false` (or
 /// `null`) removes it; a secret set is shown once, in the answer.
-#[derive(utoipa::ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code, reason = "documents what `secret` reads")]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(
+    untagged,
+    expecting = "expected a whsec_… secret, true to generate one, or null to remove it"
+)]
 enum SecretInput {
     /// `true`: generate one (`whsec_` and the base64 of 32 random bytes); `false`: remove it.
     Generate(bool),
@@ -161,78 +184,85 @@ enum SecretInput {
 /// The settings of an outgoing webhook, on create and update; a member left out keeps its
 /// value (or its default at creation). Templates are checked by rendering them against a sample
 /// call: one that cannot give a valid request is a 400.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `apply` reads field by field")]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct OutgoingWebhookSettings {
+    /// The event it is sent for; required at creation.
+    #[serde(default, deserialize_with = "fields::word")]
+    event_type: Option<EventType>,
+    /// The URL template (http or https), at most 4096 bytes; trimmed. Required at creation.
+    url: Option<String>,
     /// 1–500 characters; default the event type's name.
+    #[serde(default, deserialize_with = "fields::optional_text")]
     name: Option<String>,
     /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`, in any case; default `POST`.
-    #[schema(example = "POST")]
-    method: Option<String>,
+    #[serde(default, deserialize_with = "fields::word")]
+    method: Option<HttpMethod>,
     /// Header name → value template; replaces every header. At most 50 headers, values at most
     /// 8 KiB without CR or LF. Stored sealed: reads show only `header_names`.
-    headers: Option<HashMap<String, String>>,
+    #[serde(default, deserialize_with = "fields::string_pairs")]
+    #[schema(value_type = Option<HashMap<String, String>>)]
+    headers: Option<Vec<(String, String)>>,
     body: Option<BodyTemplate>,
     /// Default `json`.
-    body_format: Option<BodyFormatView>,
+    #[serde(default, deserialize_with = "fields::word")]
+    body_format: Option<BodyFormat>,
     /// Campaigns of the org (at most 100) whose calls it is sent for; empty: all.
+    #[serde(default, deserialize_with = "fields::strings")]
     campaign_ids: Option<Vec<String>>,
     /// The name of a loaded renderer plugin; default `render-template`.
+    #[serde(default, deserialize_with = "fields::optional_text")]
     renderer: Option<String>,
     /// String values handed to the renderer.
-    plugin_config: Option<HashMap<String, String>>,
+    #[serde(default, deserialize_with = "fields::string_pairs")]
+    #[schema(value_type = Option<HashMap<String, String>>)]
+    plugin_config: Option<Vec<(String, String)>>,
     /// Default `true`.
     enabled: Option<bool>,
     /// Signing (Standard Webhooks): `true`, a `whsec_…` secret, or `false`/`null` to stop
     /// signing. Default: not signed.
-    secret: Option<SecretInput>,
+    #[serde(default, deserialize_with = "fields::nullable")]
+    #[schema(value_type = Option<SecretInput>)]
+    secret: Option<Option<SecretInput>>,
 }
 
-/// A new outgoing webhook.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `create` reads field by field")]
-struct CreateOutgoingWebhook {
-    event_type: EventTypeView,
-    /// The URL template (http or https), at most 4096 bytes; trimmed.
-    url: String,
-    #[serde(flatten)]
-    settings: OutgoingWebhookSettings,
-}
-
-/// Changes to an outgoing webhook: members left out keep their value.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `update` reads field by field")]
-struct UpdateOutgoingWebhook {
-    event_type: Option<EventTypeView>,
-    /// The URL template, at most 4096 bytes; trimmed.
-    url: Option<String>,
-    #[serde(flatten)]
-    settings: OutgoingWebhookSettings,
+impl Check for OutgoingWebhookSettings {
+    fn check(&self) -> ApiResult<()> {
+        if let Some(pairs) = &self.headers {
+            check_headers(pairs)?;
+        }
+        if let Some(Some(SecretInput::Given(text))) = &self.secret {
+            signing::parse_secret(text).map_err(|e| {
+                invalid(
+                    "secret",
+                    format!("secret: {e}; give true to have one generated"),
+                )
+            })?;
+        }
+        Ok(())
+    }
 }
 
 /// The optional body of a test send (an empty body is `{}`).
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents the body `test` reads field by field")]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 struct TestSend {
     /// Render for this event instead of the webhook's own.
-    event_type: Option<EventTypeView>,
+    #[serde(default, deserialize_with = "fields::word")]
+    event_type: Option<EventType>,
 }
+
+impl Check for TestSend {}
 
 /// Marks the test send's body optional: utoipa makes a body optional only for an `Option`
 /// type, which would also document a `null` body (refused: the body is empty or an object).
-pub(super) struct OptionalTestBody;
-
-impl utoipa::Modify for OptionalTestBody {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let body = openapi
-            .paths
-            .paths
-            .get_mut("/api/v1/webhooks/outgoing/{id}/test")
-            .and_then(|item| item.post.as_mut())
-            .and_then(|operation| operation.request_body.as_mut());
-        if let Some(body) = body {
-            body.required = Some(utoipa::openapi::Required::False);
-        }
+fn test_body_optional(openapi: &mut utoipa::openapi::OpenApi) {
+    let body = openapi
+        .paths
+        .paths
+        .get_mut("/api/v1/webhooks/outgoing/{id}/test")
+        .and_then(|item| item.post.as_mut())
+        .and_then(|operation| operation.request_body.as_mut());
+    if let Some(body) = body {
+        body.required = Some(utoipa::openapi::Required::False);
     }
 }
 
@@ -277,62 +307,24 @@ fn view(w: OutgoingWebhook, revealed: Revealed) -> WebhookView {
     }
 }
 
-fn event_type(body: &Body) -> ApiResult<Option<EventType>> {
-    let Some(text) = body.string("event_type")? else {
-        return Ok(None);
-    };
-    EventType::parse(&text).map(Some).ok_or_else(|| {
-        let names: Vec<&str> = EventType::ALL.iter().map(|e| e.as_str()).collect();
-        body.invalid(
-            "event_type",
-            &format!(
-                "expected one of {} (see GET /api/v1/event-types)",
-                names.join(", ")
-            ),
-        )
-    })
-}
-
-/// A template field: text (or, for `body`, a JSON object or array, kept as its text).
-fn template(body: &Body, field: &str, max: usize) -> ApiResult<Option<String>> {
-    let text = match body.value(field) {
-        None => return Ok(None),
-        Some(Value::String(text)) => text.clone(),
-        Some(value @ (Value::Object(_) | Value::Array(_))) if field == "body" => {
-            serde_json::to_string_pretty(value).unwrap_or_default()
-        }
-        Some(_) if field == "body" => {
-            return Err(body.invalid(field, "expected a template string or a JSON object"));
-        }
-        Some(_) => return Err(body.invalid(field, "expected a string")),
-    };
+/// A template's text, at most `max` bytes.
+fn template(field: &str, text: String, max: usize) -> ApiResult<String> {
     if text.len() > max {
-        return Err(body.invalid(field, &format!("at most {max} bytes")));
+        return Err(invalid(field, format!("{field}: at most {max} bytes")));
     }
-    Ok(Some(text))
+    Ok(text)
 }
 
-fn method(body: &Body) -> ApiResult<Option<String>> {
-    let Some(text) = body.string("method")? else {
-        return Ok(None);
-    };
-    let upper = text.to_ascii_uppercase();
-    if METHODS.contains(&upper.as_str()) {
-        Ok(Some(upper))
-    } else {
-        Err(body.invalid("method", "expected GET, POST, PUT, PATCH or DELETE"))
-    }
-}
-
-fn headers(body: &Body) -> ApiResult<Option<Vec<(String, String)>>> {
-    let Some(given) = body.object("headers")? else {
-        return Ok(None);
-    };
-    let pairs = given.string_pairs()?;
+/// The rules of header templates: at most [`MAX_HEADERS`], valid names, bounded values without
+/// CR or LF.
+fn check_headers(pairs: &[(String, String)]) -> ApiResult<()> {
     if pairs.len() > MAX_HEADERS {
-        return Err(body.invalid("headers", &format!("at most {MAX_HEADERS} headers")));
+        return Err(invalid(
+            "headers",
+            format!("headers: at most {MAX_HEADERS} headers"),
+        ));
     }
-    for (name, value) in &pairs {
+    for (name, value) in pairs {
         let token = !name.is_empty()
             && name
                 .bytes()
@@ -343,41 +335,21 @@ fn headers(body: &Body) -> ApiResult<Option<Vec<(String, String)>>> {
                 format!("headers: {name:?} is not a valid HTTP header name"),
             ));
         }
+        let field = format!("headers.{name}");
         if value.len() > MAX_HEADER_VALUE {
-            return Err(given.invalid(name, &format!("at most {MAX_HEADER_VALUE} bytes")));
+            return Err(invalid(
+                &field,
+                format!("{field}: at most {MAX_HEADER_VALUE} bytes"),
+            ));
         }
         if value.contains(['\r', '\n']) {
-            return Err(given.invalid(name, "a header value cannot contain CR or LF"));
+            return Err(invalid(
+                &field,
+                format!("{field}: a header value cannot contain CR or LF"),
+            ));
         }
     }
-    Ok(Some(pairs))
-}
-
-fn body_format(body: &Body) -> ApiResult<Option<BodyFormat>> {
-    match body.string("body_format")? {
-        None => Ok(None),
-        Some(text) => BodyFormat::parse(&text)
-            .map(Some)
-            .ok_or_else(|| body.invalid("body_format", "expected json or form")),
-    }
-}
-
-/// `secret`: `true` generates one, a `whsec_…` string sets it, `null` or `false` removes it.
-/// Returns the new secret, `Some(None)` for removal.
-fn secret(body: &Body) -> ApiResult<Option<Option<String>>> {
-    match body.nullable("secret", |b, f| Ok(b.value(f).cloned()))? {
-        None => Ok(None),
-        Some(None) | Some(Some(Value::Bool(false))) => Ok(Some(None)),
-        Some(Some(Value::Bool(true))) => Ok(Some(Some(signing::generate_secret()))),
-        Some(Some(Value::String(text))) => match signing::parse_secret(&text) {
-            Ok(_) => Ok(Some(Some(text))),
-            Err(e) => Err(body.invalid("secret", &format!("{e}; give true to have one generated"))),
-        },
-        Some(Some(_)) => Err(body.invalid(
-            "secret",
-            "expected a whsec_… secret, true to generate one, or null to remove it",
-        )),
-    }
+    Ok(())
 }
 
 /// The placeholder names of a template, in order, once each.
@@ -472,66 +444,73 @@ async fn check(
     Ok(warnings)
 }
 
-/// Applies what `body` gives (create and update alike); returns the newly set header templates
-/// and secret, to show once.
-async fn apply(
-    state: &AppState,
-    body: &Body,
-    webhook: &mut OutgoingWebhook,
-    header_templates: &mut Vec<(String, String)>,
-) -> ApiResult<Revealed> {
-    let mut revealed = Revealed::default();
-    if let Some(name) = body.string("name")? {
-        webhook.name = name;
+impl OutgoingWebhookSettings {
+    /// Applies the members given (create and update alike), then checks the templates against a
+    /// sample call; returns the newly set header templates and secret, to show once.
+    async fn apply(
+        self,
+        state: &AppState,
+        webhook: &mut OutgoingWebhook,
+        header_templates: &mut Vec<(String, String)>,
+    ) -> ApiResult<Revealed> {
+        let mut revealed = Revealed::default();
+        if let Some(name) = self.name {
+            webhook.name = name;
+        }
+        if let Some(event) = self.event_type {
+            webhook.event_type = event;
+        }
+        if let Some(method) = self.method {
+            webhook.method = method.as_str().to_owned();
+        }
+        if let Some(url) = self.url {
+            webhook.url = template("url", url, MAX_URL)?.trim().to_owned();
+        }
+        if let Some(body) = self.body {
+            webhook.body = template("body", body.into_text(), MAX_BODY_TEMPLATE)?;
+        }
+        if let Some(format) = self.body_format {
+            webhook.body_format = format;
+        }
+        if let Some(given) = self.headers {
+            webhook.header_names = given.iter().map(|(n, _)| n.clone()).collect();
+            webhook.headers_sealed = sealed_headers(&state.outbound.sealing, &given);
+            *header_templates = given.clone();
+            revealed.headers = Some(given);
+        }
+        if let Some(name) = plugin(
+            state,
+            &webhook.org_id,
+            self.renderer,
+            "renderer",
+            PluginWorld::Renderer,
+        )? {
+            webhook.renderer = name;
+        }
+        if let Some(config) = self.plugin_config {
+            webhook.plugin_config = config;
+        }
+        if let Some(enabled) = self.enabled {
+            webhook.enabled = enabled;
+        }
+        if let Some(ids) = campaign_scope(state, &webhook.org_id, self.campaign_ids).await? {
+            webhook.campaign_ids = ids;
+        }
+        if let Some(secret) = self.secret {
+            let secret = match secret {
+                None | Some(SecretInput::Generate(false)) => None,
+                Some(SecretInput::Generate(true)) => Some(signing::generate_secret()),
+                Some(SecretInput::Given(text)) => Some(text),
+            };
+            webhook.secret_sealed = secret.as_deref().map(|s| state.outbound.sealing.seal(s));
+            revealed.secret = secret;
+        }
+        if webhook.url.is_empty() {
+            return Err(missing("url"));
+        }
+        revealed.warnings = check(state, webhook, header_templates).await?;
+        Ok(revealed)
     }
-    if let Some(event) = event_type(body)? {
-        webhook.event_type = event;
-    }
-    if let Some(method) = method(body)? {
-        webhook.method = method;
-    }
-    if let Some(url) = template(body, "url", MAX_URL)? {
-        webhook.url = url.trim().to_owned();
-    }
-    if let Some(text) = template(body, "body", MAX_BODY_TEMPLATE)? {
-        webhook.body = text;
-    }
-    if let Some(format) = body_format(body)? {
-        webhook.body_format = format;
-    }
-    if let Some(given) = headers(body)? {
-        webhook.header_names = given.iter().map(|(n, _)| n.clone()).collect();
-        webhook.headers_sealed = sealed_headers(&state.outbound.sealing, &given);
-        *header_templates = given.clone();
-        revealed.headers = Some(given);
-    }
-    if let Some(name) = plugin(
-        state,
-        &webhook.org_id,
-        body,
-        "renderer",
-        PluginWorld::Renderer,
-    )? {
-        webhook.renderer = name;
-    }
-    if let Some(config) = body.object("plugin_config")? {
-        webhook.plugin_config = config.string_pairs()?;
-    }
-    if let Some(enabled) = body.bool("enabled")? {
-        webhook.enabled = enabled;
-    }
-    if let Some(ids) = campaign_scope(state, &webhook.org_id, body).await? {
-        webhook.campaign_ids = ids;
-    }
-    if let Some(secret) = secret(body)? {
-        webhook.secret_sealed = secret.as_deref().map(|s| state.outbound.sealing.seal(s));
-        revealed.secret = secret;
-    }
-    if webhook.url.is_empty() {
-        return Err(missing("url"));
-    }
-    revealed.warnings = check(state, webhook, header_templates).await?;
-    Ok(revealed)
 }
 
 /// Creates an outgoing webhook; its header templates and secret are shown this once.
@@ -543,7 +522,10 @@ async fn apply(
     path = "/api/v1/webhooks/outgoing",
     operation_id = "create_outgoing_webhook",
     tag = "outgoing-webhooks",
-    request_body = CreateOutgoingWebhook,
+    request_body(
+        content = OutgoingWebhookSettings,
+        description = "The webhook's settings; `event_type` and `url` are required",
+    ),
     security(("org_api_key" = [])),
     responses(
         (status = 201, description = "The webhook, with `headers`, `secret` and `warnings` when set", body = WebhookView),
@@ -553,10 +535,10 @@ async fn apply(
 async fn create(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
-    body: Body,
+    Body(body): Body<OutgoingWebhookSettings>,
 ) -> ApiResult<Created<WebhookView>> {
-    let event = event_type(&body)?.ok_or_else(|| missing("event_type"))?;
-    if !body.has("url") {
+    let event = required(body.event_type, "event_type")?;
+    if body.url.is_none() {
         return Err(missing("url"));
     }
     let now = now(&state);
@@ -580,7 +562,9 @@ async fn create(
         created_at: now,
         updated_at: now,
     };
-    let revealed = apply(&state, &body, &mut webhook, &mut header_templates).await?;
+    let revealed = body
+        .apply(&state, &mut webhook, &mut header_templates)
+        .await?;
     state
         .store
         .create_outgoing_webhook(webhook.clone())
@@ -649,7 +633,7 @@ async fn show(
     operation_id = "update_outgoing_webhook",
     tag = "outgoing-webhooks",
     params(("id" = String, Path, description = WEBHOOK_ID)),
-    request_body = UpdateOutgoingWebhook,
+    request_body = OutgoingWebhookSettings,
     security(("org_api_key" = [])),
     responses(
         (status = 200, description = "The webhook after the change, with `headers`, `secret` and `warnings` when set", body = WebhookView),
@@ -661,7 +645,7 @@ async fn update(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Body,
+    Body(body): Body<OutgoingWebhookSettings>,
 ) -> ApiResult<Json<WebhookView>> {
     let mut webhook = found(
         state.store.get_outgoing_webhook(&org.id, &id).await,
@@ -670,7 +654,9 @@ async fn update(
     let mut header_templates =
         crate::outbound::unseal_headers(&state.outbound.sealing, &webhook.headers_sealed)
             .map_err(|e| invalid("headers", format!("headers: {e}")))?;
-    let revealed = apply(&state, &body, &mut webhook, &mut header_templates).await?;
+    let revealed = body
+        .apply(&state, &mut webhook, &mut header_templates)
+        .await?;
     webhook.updated_at = now(&state);
     let updated = state
         .store
@@ -688,7 +674,7 @@ async fn update(
     operation_id = "put_outgoing_webhook",
     tag = "outgoing-webhooks",
     params(("id" = String, Path, description = WEBHOOK_ID)),
-    request_body = UpdateOutgoingWebhook,
+    request_body = OutgoingWebhookSettings,
     security(("org_api_key" = [])),
     responses(
         (status = 200, description = "The webhook after the change, with `headers`, `secret` and `warnings` when set", body = WebhookView),
@@ -696,11 +682,14 @@ async fn update(
         (status = 404, description = "No such webhook in the org (`not_found`)", body = ErrorBody),
     ),
 )]
-#[allow(
-    dead_code,
-    reason = "documents PUT in /openapi.json, which the router serves with `update`"
-)]
-fn update_put() {}
+async fn update_put(
+    org: OrgAuth,
+    state: State<AppState>,
+    id: Path<String>,
+    body: Body<OutgoingWebhookSettings>,
+) -> ApiResult<Json<WebhookView>> {
+    update(org, state, id, body).await
+}
 
 /// Deletes the webhook: its pending deliveries fail; its log stays.
 #[utoipa::path(
@@ -735,7 +724,6 @@ struct TestResult {
     /// Whether a 2xx came back.
     success: bool,
     /// The attempt, also in the outgoing request log.
-    #[schema(value_type = AttemptView)]
     attempt: AttemptRecord,
 }
 
@@ -764,14 +752,13 @@ async fn test(
     OrgAuth { org }: OrgAuth,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    raw: axum::body::Bytes,
+    OptionalBody(body): OptionalBody<TestSend>,
 ) -> ApiResult<Json<TestResult>> {
-    let body = Body::optional(&raw)?;
     let webhook = found(
         state.store.get_outgoing_webhook(&org.id, &id).await,
         "Outgoing webhook",
     )?;
-    let event = event_type(&body)?.unwrap_or(webhook.event_type);
+    let event = body.event_type.unwrap_or(webhook.event_type);
     let sample = sample_tags(&state, &org.id, event).await?;
     let delivery_id = secrets::new_id();
     let now = now(&state);
