@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 
 use crate::money;
 
-/// Where a call is in its life. "Live" means ringing or connected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a call is in its life; "live" means `ringing` or `connected`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = CallStatusView)]
 pub enum CallStatus {
     /// Received, not answered yet.
     Ringing,
@@ -39,8 +40,10 @@ impl CallStatus {
     }
 }
 
-/// A publisher, target or buyer as the telephony side reports it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A publisher, target or buyer as the telephony side reports it; members left out are absent
+/// from responses too.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CallParty)]
 pub struct Party {
     /// Its id.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,21 +1,19 @@
 //! `/api/v1/calls`: the telephony side reports calls (create, connected, hangup, failure) and
 //! tenants read them (get, list, timeline). SPEC §5.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use base64::Engine as _;
 use jiff::Timestamp;
-use moja_core::calls::{Call, Party, format_time};
+use moja_core::calls::{Call, CallStatus, Party, format_time};
 use moja_core::{money, phone, secrets};
 use moja_store::{
     CallFilter, CallLookup, NewCall, StoreError, TransitionRequest, TransitionResult,
 };
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::error::ErrorBody;
 use super::openapi::ResponseAmount;
@@ -91,13 +89,10 @@ pub(crate) struct CreateCall {
     /// The telephony's session id.
     call_sid: Option<String>,
     #[serde(default)]
-    #[schema(value_type = CallParty)]
     publisher: Party,
     #[serde(default)]
-    #[schema(value_type = CallParty)]
     target: Party,
     #[serde(default)]
-    #[schema(value_type = CallParty)]
     buyer: Party,
     /// State.
     state: Option<String>,
@@ -109,7 +104,7 @@ pub(crate) struct CreateCall {
     /// Tags; keys are normalized (`Lead Type` → `lead_type`), values kept as text. They win over
     /// RTB tags and call data.
     #[serde(default)]
-    #[schema(value_type = HashMap<String, String>)]
+    #[schema(value_type = std::collections::HashMap<String, String>)]
     tags: Map<String, Value>,
     rtb: Option<RtbRequest>,
 }
@@ -125,55 +120,51 @@ fn text_value(value: &Value) -> String {
     }
 }
 
-/// The call as the API shows it.
-pub(crate) fn call_json(call: &Call, now: Timestamp) -> Value {
-    let pairs = |pairs: &[(String, String)]| {
-        Value::Object(
+impl CallView {
+    /// The call as the API shows it at `now` (the duration of a live call grows).
+    pub(crate) fn of(call: &Call, now: Timestamp) -> Self {
+        let pairs = |pairs: &[(String, String)]| {
             pairs
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect(),
-        )
-    };
-    let amount = |d: &Option<rust_decimal::Decimal>| {
-        d.as_ref()
-            .map(|d| Value::Number(money::json_number(d)))
-            .unwrap_or(Value::Null)
-    };
-    json!({
-        "call_log_id": call.id,
-        "org_id": call.org_id,
-        "campaign_id": call.campaign_id,
-        "call_sid": call.call_sid,
-        "caller_id": call.caller_id,
-        "from": call.from_raw,
-        "dialed_number": call.dialed_number,
-        "publisher": call.publisher,
-        "target": call.target,
-        "buyer": call.buyer,
-        "state": call.state,
-        "zip": call.zip,
-        "original_state": call.original_state,
-        "original_zip": call.original_zip,
-        "attribution": pairs(&call.attribution),
-        "tags": pairs(&call.tags),
-        "status": call.status,
-        "started_at": format_time(call.started_at),
-        "connected_at": call.connected_at.map(format_time),
-        "ended_at": call.ended_at.map(format_time),
-        "duration_s": call.duration_secs(now),
-        "terminated_by": call.terminated_by,
-        "failure_reason": call.failure_reason,
-        "converted": call.converted,
-        "call_converted_at": call.converted_at.map(format_time),
-        "revenue_paid_out": amount(&call.revenue_paid_out),
-        "publisher_paid_out": amount(&call.publisher_paid_out),
-        "configured_buyer_revenue": amount(&call.configured_buyer_revenue),
-        "configured_publisher_payout": amount(&call.configured_publisher_payout),
-        "currency": call.currency,
-        "reason": call.reason,
-        "no_payout_reason": call.no_payout_reason,
-    })
+                .collect()
+        };
+        let amount = |d: &Option<rust_decimal::Decimal>| d.as_ref().map(money::json_number);
+        Self {
+            call_log_id: call.id.clone(),
+            org_id: call.org_id.clone(),
+            campaign_id: call.campaign_id.clone(),
+            call_sid: call.call_sid.clone(),
+            caller_id: call.caller_id.clone(),
+            from: call.from_raw.clone(),
+            dialed_number: call.dialed_number.clone(),
+            publisher: call.publisher.clone(),
+            target: call.target.clone(),
+            buyer: call.buyer.clone(),
+            state: call.state.clone(),
+            zip: call.zip.clone(),
+            original_state: call.original_state.clone(),
+            original_zip: call.original_zip.clone(),
+            attribution: pairs(&call.attribution),
+            tags: pairs(&call.tags),
+            status: call.status,
+            started_at: format_time(call.started_at),
+            connected_at: call.connected_at.map(format_time),
+            ended_at: call.ended_at.map(format_time),
+            duration_s: call.duration_secs(now),
+            terminated_by: call.terminated_by.clone(),
+            failure_reason: call.failure_reason.clone(),
+            converted: call.converted,
+            call_converted_at: call.converted_at.map(format_time),
+            revenue_paid_out: amount(&call.revenue_paid_out),
+            publisher_paid_out: amount(&call.publisher_paid_out),
+            configured_buyer_revenue: amount(&call.configured_buyer_revenue),
+            configured_publisher_payout: amount(&call.configured_publisher_payout),
+            currency: call.currency.clone(),
+            reason: call.reason.clone(),
+            no_payout_reason: call.no_payout_reason.clone(),
+        }
+    }
 }
 
 async fn rtb_tags(
@@ -250,7 +241,7 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     auth: OrgAuth,
     ApiJson(body): ApiJson<CreateCall>,
-) -> Result<Created<Value>, ApiError> {
+) -> Result<Created<CallView>, ApiError> {
     let org = auth.org;
     let now = state.clock.now();
     let id = match body.call_log_id {
@@ -369,7 +360,7 @@ pub(crate) async fn create(
         })
         .await
     {
-        Ok(call) => Ok(Created(call_json(&call, now))),
+        Ok(call) => Ok(Created(CallView::of(&call, now))),
         Err(StoreError::Conflict(_)) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "conflict",
@@ -400,14 +391,14 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     auth: OrgAuth,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CallView>, ApiError> {
     match state
         .store
         .get_call(&auth.org.id, &id)
         .await
         .map_err(ApiError::internal)?
     {
-        CallLookup::Found(call) => Ok(Json(call_json(&call, state.clock.now()))),
+        CallLookup::Found(call) => Ok(Json(CallView::of(&call, state.clock.now()))),
         _ => Err(ApiError::not_found("Call log not found")),
     }
 }
@@ -464,7 +455,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     auth: OrgAuth,
     Query(query): Query<ListCalls>,
-) -> Result<Json<List<Value>>, ApiError> {
+) -> Result<Json<List<CallView>>, ApiError> {
     let phone_e164 = query
         .phone_number
         .map(|p| phone::parse_phone(&p, &auth.org.default_region))
@@ -494,7 +485,7 @@ pub(crate) async fn list(
         .map_err(ApiError::internal)?;
     let now = state.clock.now();
     Ok(Json(List {
-        items: page.items.iter().map(|c| call_json(c, now)).collect(),
+        items: page.items.iter().map(|c| CallView::of(c, now)).collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -519,7 +510,7 @@ pub(crate) async fn timeline(
     State(state): State<AppState>,
     auth: OrgAuth,
     Path(id): Path<String>,
-) -> Result<Json<List<Value>>, ApiError> {
+) -> Result<Json<List<TimelineEntryView>>, ApiError> {
     let entries = state
         .store
         .timeline(&auth.org.id, &id)
@@ -529,7 +520,12 @@ pub(crate) async fn timeline(
     Ok(Json(List::all(
         entries
             .into_iter()
-            .map(|e| json!({"seq": e.seq, "at": format_time(e.at), "kind": e.kind, "details": e.details}))
+            .map(|e| TimelineEntryView {
+                seq: e.seq,
+                at: format_time(e.at),
+                kind: e.kind,
+                details: e.details,
+            })
             .collect(),
     )))
 }
@@ -538,10 +534,8 @@ pub(crate) async fn timeline(
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Connected {
     /// The target that answered.
-    #[schema(value_type = Option<CallParty>)]
     target: Option<Party>,
     /// The buyer.
-    #[schema(value_type = Option<CallParty>)]
     buyer: Option<Party>,
 }
 
@@ -564,7 +558,7 @@ async fn transition(
     org_id: &str,
     id: &str,
     request: TransitionRequest,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TransitionView>, ApiError> {
     let now = state.clock.now();
     match state
         .store
@@ -572,11 +566,10 @@ async fn transition(
         .await
         .map_err(ApiError::internal)?
     {
-        TransitionResult::Done { call, events } => {
-            let mut body = call_json(&call, now);
-            body["events"] = json!(events);
-            Ok(Json(body))
-        }
+        TransitionResult::Done { call, events } => Ok(Json(TransitionView {
+            call: CallView::of(&call, now),
+            events,
+        })),
         TransitionResult::NotFound => Err(ApiError::not_found("Call log not found")),
         TransitionResult::Invalid(message) => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -610,7 +603,7 @@ pub(crate) async fn connected(
     auth: OrgAuth,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TransitionView>, ApiError> {
     // The body is optional: the telephony side may post nothing.
     let body: Connected = if body.iter().all(u8::is_ascii_whitespace) {
         Connected::default()
@@ -656,7 +649,7 @@ pub(crate) async fn hangup(
     auth: OrgAuth,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Hangup>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TransitionView>, ApiError> {
     let terminated_by = body.terminated_by.unwrap_or_else(|| "caller".into());
     if !["caller", "target", "system"].contains(&terminated_by.as_str()) {
         return Err(invalid(
@@ -697,7 +690,7 @@ pub(crate) async fn failure(
     auth: OrgAuth,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Failure>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TransitionView>, ApiError> {
     let reason = body.failure_reason.unwrap_or_else(|| "error".into());
     if reason.trim().is_empty() || reason.len() > 64 {
         return Err(invalid(
@@ -714,68 +707,30 @@ pub(crate) async fn failure(
     .await
 }
 
-/// A publisher, target or buyer as the telephony side reports it; members left out are absent
-/// from responses too.
-#[derive(utoipa::ToSchema)]
-#[allow(
-    dead_code,
-    reason = "documents `moja_core::calls::Party` in /openapi.json"
-)]
-pub(crate) struct CallParty {
-    /// Its id.
-    id: Option<String>,
-    /// Its name.
-    name: Option<String>,
-    /// A phone number (publishers).
-    number: Option<String>,
-    /// A type (targets).
-    #[serde(rename = "type")]
-    kind: Option<String>,
+/// DNI attribution of a call: only the members of [`ATTRIBUTION_FIELDS`], as text; any other is
+/// refused. Its schema is built from that list, the one the handler checks against.
+pub(crate) struct Attribution;
+
+impl utoipa::PartialSchema for Attribution {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+        ATTRIBUTION_FIELDS
+            .iter()
+            .fold(ObjectBuilder::new(), |object, field| {
+                object.property(*field, ObjectBuilder::new().schema_type(Type::String))
+            })
+            .description(Some(
+                "DNI attribution of a call: only these members, as text; any other is refused",
+            ))
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .into()
+    }
 }
 
-/// DNI attribution of a call: only these members, as text; any other is refused.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, reason = "documents `ATTRIBUTION_FIELDS` in /openapi.json")]
-pub(crate) struct Attribution {
-    gclid: Option<String>,
-    fbclid: Option<String>,
-    utm_source: Option<String>,
-    utm_medium: Option<String>,
-    utm_campaign: Option<String>,
-    utm_content: Option<String>,
-    utm_term: Option<String>,
-    keyword: Option<String>,
-    visitor_id: Option<String>,
-    landing_page: Option<String>,
-    referrer: Option<String>,
-    visitor_city: Option<String>,
-    visitor_state: Option<String>,
-    visitor_zip: Option<String>,
-    visitor_country: Option<String>,
-    visitor_ip: Option<String>,
-    visitor_browser: Option<String>,
-}
-
-/// Where a call is in its life; "live" means `ringing` or `connected`.
-#[derive(utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(
-    dead_code,
-    reason = "documents `moja_core::calls::CallStatus` in /openapi.json"
-)]
-pub(crate) enum CallStatusView {
-    Ringing,
-    Connected,
-    Completed,
-    Failed,
-}
+impl utoipa::ToSchema for Attribution {}
 
 /// A call. Times are RFC 3339 UTC with milliseconds; amounts are JSON numbers with two decimals.
-#[derive(utoipa::ToSchema)]
-#[allow(
-    dead_code,
-    reason = "documents what `call_json` builds in /openapi.json"
-)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct CallView {
     /// The call log id (case-sensitive).
     call_log_id: String,
@@ -787,9 +742,9 @@ pub(crate) struct CallView {
     /// The caller id exactly as the telephony sent it.
     from: String,
     dialed_number: Option<String>,
-    publisher: CallParty,
-    target: CallParty,
-    buyer: CallParty,
+    publisher: Party,
+    target: Party,
+    buyer: Party,
     state: Option<String>,
     zip: Option<String>,
     /// State at call start.
@@ -797,10 +752,12 @@ pub(crate) struct CallView {
     /// ZIP code at call start.
     original_zip: Option<String>,
     /// Attribution fields, in the order of `Attribution`.
-    attribution: HashMap<String, String>,
+    #[schema(value_type = std::collections::HashMap<String, String>)]
+    attribution: Map<String, Value>,
     /// Tags, in insertion order.
-    tags: HashMap<String, String>,
-    status: CallStatusView,
+    #[schema(value_type = std::collections::HashMap<String, String>)]
+    tags: Map<String, Value>,
+    status: CallStatus,
     #[schema(format = DateTime)]
     started_at: String,
     #[schema(format = DateTime)]
@@ -835,23 +792,15 @@ pub(crate) struct CallView {
 
 /// A call after a transition, with the events it fired (`call.connected`, `call.hangup`,
 /// `call.converted`, `call.completed`, `call.failure`; none on a repeat).
-#[derive(utoipa::ToSchema)]
-#[allow(
-    dead_code,
-    reason = "documents what `transition` answers in /openapi.json"
-)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct TransitionView {
     #[serde(flatten)]
     call: CallView,
-    events: Vec<String>,
+    events: Vec<&'static str>,
 }
 
 /// One entry of a call's timeline.
-#[derive(utoipa::ToSchema)]
-#[allow(
-    dead_code,
-    reason = "documents what `timeline` answers in /openapi.json"
-)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct TimelineEntryView {
     /// Position in the timeline (1-based).
     seq: i64,
