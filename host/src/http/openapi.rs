@@ -3,11 +3,16 @@
 //! router serves from [`documented_routes`] (health, calls, admin) come with their paths, so a
 //! route is listed once.
 //!
-//! The public inbound endpoints are one macro-made handler per webhook type serving two spellings
-//! and two methods (plus the older path form), so [`PublicEndpoints`] builds their operations
-//! from [`WebhookKind`] with the schemas below: what the standard mapper reads and what the store
-//! answers (SPEC §7). [`CommonResponses`] adds once the errors every authenticated operation may
-//! answer (401, 403 `org_disabled`, 500).
+//! The public inbound endpoints are one handler per webhook type serving two spellings and two
+//! methods (plus the older path form), so [`PublicEndpoints`] builds their operations from the
+//! route table of `public.rs`, with the answer types of `answers.rs` (the types the handlers
+//! answer with) and the request schemas below. [`CommonResponses`] adds once the errors every
+//! authenticated operation may answer (401, 403 `org_disabled`, 500).
+//!
+//! The request schemas below are the one place types are read by nobody: they describe what the
+//! *standard mapper plugin* accepts. The host never parses a public body (the webhook's mapper
+//! does, sandboxed, with its own single-pass reader), so a serde type here would be a second
+//! parser, not a single source; the standard plugins' seed tests keep these shapes true.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
