@@ -12,7 +12,8 @@
 //! The request schemas below are the one place types are read by nobody: they describe what the
 //! *standard mapper plugin* accepts. The host never parses a public body (the webhook's mapper
 //! does, sandboxed, with its own single-pass reader), so a serde type here would be a second
-//! parser, not a single source; the standard plugins' seed tests keep these shapes true.
+//! parser, not a single source. The mapper's own tests on the product documents' examples
+//! (`plugins/map-standard/src/tests/seeds.rs`) check the behaviour they describe.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
