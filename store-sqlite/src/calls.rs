@@ -22,6 +22,13 @@ pub(crate) fn call(c: &Connection, id: &str) -> Result<Option<Call>> {
     data.as_deref().map(call_from_json).transpose()
 }
 
+pub(crate) fn exists(c: &Connection, id: &str) -> Result<bool> {
+    Ok(c.prepare_cached("SELECT 1 FROM calls WHERE id = ?1")?
+        .query_row([id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 pub(crate) fn calls_by_phone(
     c: &Connection,
     org_id: &str,

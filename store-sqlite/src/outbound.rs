@@ -17,32 +17,61 @@ fn event_type(text: &str) -> Result<EventType> {
 
 const WEBHOOK_COLUMNS: &str = "id, org_id, name, event_type, method, url, headers_sealed, header_names, body, body_format, campaign_ids, renderer, renderer_owner, renderer_version, plugin_config, enabled, secret_sealed, created_at, updated_at";
 
-/// Reads a webhook from a row with the [`WEBHOOK_COLUMNS`], each named with `prefix` before it
-/// (a join names them apart from the other table's).
-fn webhook_from(row: &Row<'_>, prefix: &str) -> Result<OutgoingWebhook> {
-    let column = |name: &str| format!("{prefix}{name}");
-    let text = |name: &str| row.get::<_, String>(column(name).as_str());
-    let event = text("event_type")?;
-    let body_format = text("body_format")?;
+/// The columns of [`WEBHOOK_COLUMNS`] by position: rows are read by index (a lookup by name
+/// scans the statement's columns, which the dispatcher's claims would pay per delivery) without
+/// counting positions by hand.
+#[derive(Clone, Copy)]
+enum W {
+    Id,
+    OrgId,
+    Name,
+    EventType,
+    Method,
+    Url,
+    HeadersSealed,
+    HeaderNames,
+    Body,
+    BodyFormat,
+    CampaignIds,
+    Renderer,
+    RendererOwner,
+    RendererVersion,
+    PluginConfig,
+    Enabled,
+    SecretSealed,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// Reads a webhook from a row whose columns from `base` on are the [`WEBHOOK_COLUMNS`].
+fn webhook_at(row: &Row<'_>, base: usize) -> Result<OutgoingWebhook> {
+    let at = |column: W| base + column as usize;
+    let text = |column: W| row.get::<_, String>(at(column));
+    let event = text(W::EventType)?;
+    let body_format = text(W::BodyFormat)?;
     Ok(OutgoingWebhook {
-        id: text("id")?,
-        org_id: text("org_id")?,
-        name: text("name")?,
+        id: text(W::Id)?,
+        org_id: text(W::OrgId)?,
+        name: text(W::Name)?,
         event_type: event_type(&event)?,
-        method: text("method")?,
-        url: text("url")?,
-        headers_sealed: text("headers_sealed")?,
-        header_names: serde_json::from_str(&text("header_names")?)?,
-        body: text("body")?,
+        method: text(W::Method)?,
+        url: text(W::Url)?,
+        headers_sealed: text(W::HeadersSealed)?,
+        header_names: serde_json::from_str(&text(W::HeaderNames)?)?,
+        body: text(W::Body)?,
         body_format: BodyFormat::parse(&body_format)
             .ok_or_else(|| bad("body format", &body_format))?,
-        campaign_ids: serde_json::from_str(&text("campaign_ids")?)?,
-        renderer: crate::tenants::plugin_ref(row, &column("renderer"))?,
-        plugin_config: serde_json::from_str(&text("plugin_config")?)?,
-        enabled: row.get(column("enabled").as_str())?,
-        secret_sealed: row.get(column("secret_sealed").as_str())?,
-        created_at: timestamp(row.get(column("created_at").as_str())?)?,
-        updated_at: timestamp(row.get(column("updated_at").as_str())?)?,
+        campaign_ids: serde_json::from_str(&text(W::CampaignIds)?)?,
+        renderer: PluginRef {
+            owner: PluginOwner::from_org_id(row.get(at(W::RendererOwner))?),
+            name: text(W::Renderer)?,
+            version: row.get(at(W::RendererVersion))?,
+        },
+        plugin_config: serde_json::from_str(&text(W::PluginConfig)?)?,
+        enabled: row.get(at(W::Enabled))?,
+        secret_sealed: row.get(at(W::SecretSealed))?,
+        created_at: timestamp(row.get(at(W::CreatedAt))?)?,
+        updated_at: timestamp(row.get(at(W::UpdatedAt))?)?,
     })
 }
 
@@ -149,7 +178,7 @@ pub(crate) fn webhooks(
     let mut rows = statement.query(params![org_id, id])?;
     let mut webhooks = Vec::new();
     while let Some(row) = rows.next()? {
-        webhooks.push(webhook_from(row, "")?);
+        webhooks.push(webhook_at(row, 0)?);
     }
     Ok(webhooks)
 }
@@ -243,28 +272,48 @@ pub(crate) fn insert_delivery(c: &Connection, d: &Delivery) -> Result<()> {
     Ok(())
 }
 
-/// Reads a delivery from a row whose columns are named as in [`DELIVERY_COLUMNS`].
+/// The columns of [`DELIVERY_COLUMNS`] by position (see [`W`]).
+#[derive(Clone, Copy)]
+enum D {
+    Id,
+    OrgId,
+    WebhookId,
+    EventId,
+    CallId,
+    EventType,
+    State,
+    Attempts,
+    RetriesUsed,
+    NextAttemptAt,
+    CreatedAt,
+    UpdatedAt,
+    LastStatus,
+    LastError,
+}
+
+/// Reads a delivery from a row whose first columns are the [`DELIVERY_COLUMNS`].
 fn delivery_from(row: &Row<'_>) -> Result<Delivery> {
-    let event: String = row.get("event_type")?;
-    let state: String = row.get("state")?;
+    let at = |column: D| column as usize;
+    let event: String = row.get(at(D::EventType))?;
+    let state: String = row.get(at(D::State))?;
     Ok(Delivery {
-        id: row.get("id")?,
-        org_id: row.get("org_id")?,
-        webhook_id: row.get("webhook_id")?,
-        event_id: row.get("event_id")?,
-        call_id: row.get("call_id")?,
+        id: row.get(at(D::Id))?,
+        org_id: row.get(at(D::OrgId))?,
+        webhook_id: row.get(at(D::WebhookId))?,
+        event_id: row.get(at(D::EventId))?,
+        call_id: row.get(at(D::CallId))?,
         event_type: event_type(&event)?,
         state: DeliveryState::parse(&state).ok_or_else(|| bad("delivery state", &state))?,
-        attempts: row.get("attempts")?,
-        retries_used: row.get("retries_used")?,
+        attempts: row.get(at(D::Attempts))?,
+        retries_used: row.get(at(D::RetriesUsed))?,
         next_attempt_at: row
-            .get::<_, Option<i64>>("next_attempt_at")?
+            .get::<_, Option<i64>>(at(D::NextAttemptAt))?
             .map(timestamp)
             .transpose()?,
-        created_at: timestamp(row.get("created_at")?)?,
-        updated_at: timestamp(row.get("updated_at")?)?,
-        last_status: row.get("last_status")?,
-        last_error: row.get("last_error")?,
+        created_at: timestamp(row.get(at(D::CreatedAt))?)?,
+        updated_at: timestamp(row.get(at(D::UpdatedAt))?)?,
+        last_status: row.get(at(D::LastStatus))?,
+        last_error: row.get(at(D::LastError))?,
     })
 }
 
@@ -349,34 +398,41 @@ pub(crate) fn lease_delivery(
 ) -> Result<Option<ClaimedDelivery>> {
     c.prepare_cached("UPDATE deliveries SET lease_until = ?2, lease_owner = ?3 WHERE id = ?1")?
         .execute(params![id, micros(until), node])?;
-    let webhook_columns = WEBHOOK_COLUMNS
-        .split(", ")
-        .map(|column| format!("w.{column} AS w_{column}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut statement = c.prepare_cached(&format!(
-        "SELECT d.id, d.org_id, d.webhook_id, d.event_id, d.call_id, d.event_type, d.state,
-                d.attempts, d.retries_used, d.next_attempt_at, d.created_at, d.updated_at,
-                d.last_status, d.last_error, e.occurred_at AS e_occurred_at, e.tags AS e_tags,
-                {webhook_columns}
-         FROM deliveries d
-         JOIN events e ON e.id = d.event_id
-         JOIN outgoing_webhooks w ON w.id = d.webhook_id
-         WHERE d.id = ?1"
-    ))?;
+    fn prefixed(table: &str, columns: &str) -> String {
+        columns
+            .split(", ")
+            .map(|column| format!("{table}.{column}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+    // Deliveries' columns, then the event's time and tags, then the webhook's; the text is made
+    // once, not per delivery.
+    static CLAIMED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT {}, e.occurred_at, e.tags, {}
+             FROM deliveries d
+             JOIN events e ON e.id = d.event_id
+             JOIN outgoing_webhooks w ON w.id = d.webhook_id
+             WHERE d.id = ?1",
+            prefixed("d", DELIVERY_COLUMNS),
+            prefixed("w", WEBHOOK_COLUMNS)
+        )
+    });
+    let mut statement = c.prepare_cached(&CLAIMED)?;
     let mut rows = statement.query([id])?;
     let Some(row) = rows.next()? else {
         return Ok(None);
     };
+    let after_delivery = D::LastError as usize + 1;
     let delivery = delivery_from(row)?;
-    let webhook = webhook_from(row, "w_")?;
+    let webhook = webhook_at(row, after_delivery + 2)?;
     let event = OutboundEvent {
         id: delivery.event_id.clone().unwrap_or_default(),
         org_id: delivery.org_id.clone(),
         call_id: delivery.call_id.clone(),
         event_type: delivery.event_type,
-        occurred_at: timestamp(row.get("e_occurred_at")?)?,
-        tags: serde_json::from_str(&row.get::<_, String>("e_tags")?)?,
+        occurred_at: timestamp(row.get(after_delivery)?)?,
+        tags: serde_json::from_str(&row.get::<_, String>(after_delivery + 1)?)?,
     };
     Ok(Some(ClaimedDelivery {
         delivery,

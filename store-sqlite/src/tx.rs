@@ -78,6 +78,10 @@ impl Tx for SqliteTx<'_> {
         Ok(calls::call(self.connection, id)?)
     }
 
+    async fn lock_call_for_timeline(&mut self, id: &str) -> Result<bool> {
+        Ok(calls::exists(self.connection, id)?)
+    }
+
     async fn lock_calls_by_phone(
         &mut self,
         org_id: &str,

@@ -13,7 +13,8 @@
 //!   transaction ends (`SELECT … FOR UPDATE`), so two updates of one call serialize and a
 //!   read-modify-write of its JSON never loses a change.
 //! - [`Tx::append_timeline`] and [`Tx::queue_update`] are only called while the transaction holds
-//!   the call's lock (the operations take it first), so "next sequence number" is exact.
+//!   the call's lock (the operations take it first, with [`Tx::lock_call`] or, when they do not
+//!   need the call itself, [`Tx::lock_call_for_timeline`]), so "next sequence number" is exact.
 //! - [`Tx::claim_idempotency`]: at most one transaction at a time may go ahead with an
 //!   `(org, transaction id)`; another one sees [`IdempotencyClaim::InFlight`] (an advisory or row
 //!   lock held until commit, or a claim row with a lease that a crashed node's claim lapses).
@@ -102,6 +103,8 @@ pub trait Tx {
 
     /// A call by id, whatever its org, locked until the transaction ends.
     async fn lock_call(&mut self, id: &str) -> Result<Option<Call>>;
+    /// Locks a call without reading it (before appending to its timeline); whether it exists.
+    async fn lock_call_for_timeline(&mut self, id: &str) -> Result<bool>;
     /// An org's calls from `e164` that started at or after `since`, newest first, locked.
     async fn lock_calls_by_phone(
         &mut self,

@@ -49,11 +49,6 @@ pub async fn finish_attempt<T: Tx>(
     attempt: &AttemptRecord,
     next: DeliveryNext,
 ) -> Result<()> {
-    // The call is locked first: its timeline may get an entry below.
-    let call = match &attempt.call_id {
-        Some(call_id) => tx.lock_call(call_id).await?,
-        None => None,
-    };
     tx.insert_attempt(attempt).await?;
     let at = attempt.started_at + SignedDuration::from_micros(attempt.latency_us);
     let (state, next_attempt_at) = match next {
@@ -75,7 +70,8 @@ pub async fn finish_attempt<T: Tx>(
         .await?;
     if moved
         && state != DeliveryState::Pending
-        && let Some(call) = call
+        && let Some(call_id) = &attempt.call_id
+        && tx.lock_call_for_timeline(call_id).await?
     {
         let kind = if state == DeliveryState::Succeeded {
             "delivery.succeeded"
@@ -83,7 +79,7 @@ pub async fn finish_attempt<T: Tx>(
             "delivery.failed"
         };
         tx.append_timeline(
-            &call.id,
+            call_id,
             at,
             kind,
             &json!({
@@ -110,10 +106,6 @@ pub async fn resend<T: Tx>(
     let Some(attempt) = tx.attempt(org_id, attempt_id).await? else {
         return Ok(Resend::NotFound);
     };
-    let call = match &attempt.call_id {
-        Some(call_id) => tx.lock_call(call_id).await?,
-        None => None,
-    };
     let Some(delivery) = tx.delivery(org_id, &attempt.delivery_id).await? else {
         return Ok(Resend::NotFound);
     };
@@ -130,9 +122,11 @@ pub async fn resend<T: Tx>(
         return Ok(Resend::NotFound);
     }
     tx.requeue_delivery(&delivery.id, now).await?;
-    if let Some(call) = call {
+    if let Some(call_id) = &delivery.call_id
+        && tx.lock_call_for_timeline(call_id).await?
+    {
         tx.append_timeline(
-            &call.id,
+            call_id,
             now,
             "delivery.resent",
             &json!({
