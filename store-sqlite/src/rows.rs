@@ -103,3 +103,24 @@ pub(crate) fn update_live(
     .execute(rusqlite::params_from_iter(all.iter()))?
         == 1)
 }
+
+/// The rows of `table` not deleted that `condition` selects, oldest first, each read by `from`.
+/// Each caller's condition is a constant, so each gets its own cached statement and index.
+pub(crate) fn select_live<T>(
+    c: &rusqlite::Connection,
+    (table, columns): (&str, &str),
+    condition: &str,
+    params: impl rusqlite::Params,
+    from: impl Fn(&rusqlite::Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut statement = c.prepare_cached(&format!(
+        "SELECT {columns} FROM {table}
+         WHERE {condition} AND deleted_at IS NULL ORDER BY created_at, id"
+    ))?;
+    let mut rows = statement.query(params)?;
+    let mut items = Vec::new();
+    while let Some(row) = rows.next()? {
+        items.push(from(row)?);
+    }
+    Ok(items)
+}

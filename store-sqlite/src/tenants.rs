@@ -187,16 +187,13 @@ pub(crate) fn campaigns(
     condition: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<Campaign>> {
-    let mut statement = c.prepare_cached(&format!(
-        "SELECT {CAMPAIGN_COLUMNS} FROM campaigns
-         WHERE {condition} AND deleted_at IS NULL ORDER BY created_at, id"
-    ))?;
-    let mut rows = statement.query(params)?;
-    let mut campaigns = Vec::new();
-    while let Some(row) = rows.next()? {
-        campaigns.push(campaign_from(row)?);
-    }
-    Ok(campaigns)
+    rows::select_live(
+        c,
+        ("campaigns", CAMPAIGN_COLUMNS),
+        condition,
+        params,
+        campaign_from,
+    )
 }
 
 pub(crate) fn insert_custom_tag(c: &Connection, tag: &CustomTag) -> Result<()> {
@@ -369,23 +366,19 @@ pub(crate) fn incoming_webhook(
     )
 }
 
-/// The webhooks (not deleted) that `condition` selects, oldest first. Each caller's condition
-/// is a constant, so each gets its own cached statement and index.
+/// The webhooks (not deleted) that `condition` selects, oldest first.
 pub(crate) fn incoming_webhooks(
     c: &Connection,
     condition: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<IncomingWebhook>> {
-    let mut statement = c.prepare_cached(&format!(
-        "SELECT {WEBHOOK_COLUMNS} FROM incoming_webhooks
-         WHERE {condition} AND deleted_at IS NULL ORDER BY created_at, id"
-    ))?;
-    let mut rows = statement.query(params)?;
-    let mut webhooks = Vec::new();
-    while let Some(row) = rows.next()? {
-        webhooks.push(webhook_from(row)?);
-    }
-    Ok(webhooks)
+    rows::select_live(
+        c,
+        ("incoming_webhooks", WEBHOOK_COLUMNS),
+        condition,
+        params,
+        webhook_from,
+    )
 }
 
 pub(crate) fn rotate_incoming_webhook_key(

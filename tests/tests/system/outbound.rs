@@ -358,6 +358,15 @@ fn decode(text: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// When a logged attempt's retry is due.
+fn next_attempt_at(attempt: &Value) -> Timestamp {
+    attempt["next_attempt_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_follow_the_schedule_and_final_errors_do_not_retry() {
     let t = Tenant::start().await;
@@ -412,11 +421,7 @@ async fn retries_follow_the_schedule_and_final_errors_do_not_retry() {
     );
     let busy = t.wait_log(&format!("webhook_id={}", ids["/busy"]), 1).await;
     assert_eq!(busy[0]["response_status"], 429);
-    let due: Timestamp = busy[0]["next_attempt_at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let due = next_attempt_at(&busy[0]);
     let start: Timestamp = START.parse().unwrap();
     assert!(
         due >= start + SignedDuration::from_secs(15),
@@ -578,11 +583,7 @@ async fn a_retry_after_date_is_measured_on_the_servers_clock() {
     .await;
     let busy = t.wait_log(&format!("webhook_id={id}"), 1).await;
     assert_eq!(busy[0]["response_status"], 429);
-    let due: Timestamp = busy[0]["next_attempt_at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let due = next_attempt_at(&busy[0]);
     let start: Timestamp = START.parse().unwrap();
     // 40 s from the response's arrival, counted from the attempt's start: a hair under 40 s.
     assert!(
