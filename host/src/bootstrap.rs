@@ -38,9 +38,11 @@ pub async fn first_start(
 ) -> anyhow::Result<()> {
     let mut lines = Vec::new();
     let operator_token = match &config.operator_token {
+        // A configured token is the operator's explicit choice: it replaces whatever token an
+        // earlier start stored (generated or configured), so setting it later takes effect.
         Some(token) => {
             store
-                .put_setting_if_absent(OPERATOR_TOKEN_HASH, &secrets::hash(token))
+                .put_setting(OPERATOR_TOKEN_HASH, &secrets::hash(token))
                 .await?;
             None
         }

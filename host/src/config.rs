@@ -77,8 +77,9 @@ pub struct ServeConfig {
     #[arg(long, env = "MOJA_SQLITE_SYNC", value_enum, default_value = "normal")]
     pub sqlite_sync: SqliteSync,
 
-    /// Operator token for `/api/v1/orgs`. When absent, one is generated at first start and
-    /// written to `<data dir>/bootstrap.txt`.
+    /// Operator token for `/api/v1/orgs`. When set, it replaces any token stored before (so it
+    /// can be set after a first start). When absent, one is generated at first start and written
+    /// to `<data dir>/bootstrap.txt`.
     #[arg(long, env = "MOJA_OPERATOR_TOKEN", hide_env_values = true)]
     pub operator_token: Option<String>,
 

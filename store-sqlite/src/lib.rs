@@ -131,6 +131,19 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn put_setting(&self, key: &str, value: &str) -> moja_store::Result<()> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn create_org(&self, org: Org, key: NewApiKey) -> moja_store::Result<()> {
         self.write(move |c| {
             tenants::insert_org(c, &org)?;

@@ -53,6 +53,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     /// Stores a setting unless one exists; returns whether it was stored.
     async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<bool>;
+    /// Stores a setting, replacing any value it had.
+    async fn put_setting(&self, key: &str, value: &str) -> Result<()>;
 
     /// Creates an org with its first API key.
     async fn create_org(&self, org: Org, key: NewApiKey) -> Result<()>;

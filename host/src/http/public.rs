@@ -176,6 +176,25 @@ fn name_lower(name: &'static str) -> &'static str {
     }
 }
 
+/// What a 401 tells the sender: what to send when nothing was sent; that the key was not
+/// recognised (never whether a webhook exists or is disabled); and where an org API key belongs.
+fn unauthorized(key: Option<&str>) -> &'static str {
+    match key {
+        None | Some("") => {
+            "Unauthorized: send the webhook's key as the moja_auth_key query parameter"
+        }
+        Some(key) if key.starts_with("mok_") => {
+            "Unauthorized: moja_auth_key holds an org API key (mok_…), which belongs in the \
+             Authorization header of /api/v1; these endpoints take an incoming webhook's key \
+             (mwk_…)"
+        }
+        Some(_) => {
+            "Unauthorized: the moja_auth_key is not recognised; was the webhook deleted or its \
+             key rotated? Copy the current key from the webhook"
+        }
+    }
+}
+
 fn rate_limited(decision: &Decision, what: &str) -> ApiError {
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
@@ -234,7 +253,7 @@ async fn handle(
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
-                "Unauthorized: send the webhook's key as the moja_auth_key query parameter",
+                unauthorized(key.as_deref()),
             )
         } else {
             rate_limited(&decision, "minute from this address without a valid key")

@@ -1136,3 +1136,30 @@ async fn the_request_log_is_filtered_paged_and_scoped() {
     assert_eq!(list["items"], json!([]));
     admin.server.stop().await;
 }
+
+/// A token configured after the first start (which generated one) takes effect at the next
+/// start, and the generated one stops working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_operator_token_replaces_the_stored_one() {
+    let server = TestServer::spawn().await;
+    let generated = server.bootstrap("MOJA_OPERATOR_TOKEN").await;
+    let (status, _) = server
+        .api(&generated, Method::GET, "/api/v1/orgs", None)
+        .await;
+    assert_eq!(status, 200);
+    let configured = "mop_configured_after_the_first_start_0123456789";
+    let server = server
+        .restart(moja_core::clock::system(), |config| {
+            config.operator_token = Some(configured.into());
+        })
+        .await;
+    let (status, _) = server
+        .api(configured, Method::GET, "/api/v1/orgs", None)
+        .await;
+    assert_eq!(status, 200, "the configured token works");
+    let (status, _) = server
+        .api(&generated, Method::GET, "/api/v1/orgs", None)
+        .await;
+    assert_eq!(status, 401, "the generated one no longer does");
+    server.stop().await;
+}

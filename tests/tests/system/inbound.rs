@@ -837,3 +837,54 @@ async fn the_key_is_checked_before_any_body_byte_is_read() {
     assert!(status.starts_with("HTTP/1.1 413"), "{status}");
     t.server.stop().await;
 }
+
+/// A 401 says what went wrong: no key, a key that is not recognised (never whether a webhook
+/// exists), or an org API key sent where a webhook key belongs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_key_is_explained() {
+    let t = Tenant::start().await;
+    let (_, key) = t.webhook("update_revenue", json!({})).await;
+    let body = || {
+        Some((
+            "application/json",
+            br#"{"call_log_id": "c1", "revenue": 1}"#.to_vec(),
+        ))
+    };
+    let sent = t.send(Method::POST, "/update-revenue", body()).await;
+    assert_eq!(sent.status, 401);
+    assert!(
+        sent.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("send the webhook's key as the moja_auth_key query parameter"),
+        "{}",
+        sent.body
+    );
+    let unknown = format!("{key}x");
+    let sent = t
+        .send(
+            Method::POST,
+            &format!("/update-revenue?moja_auth_key={unknown}"),
+            body(),
+        )
+        .await;
+    assert_eq!(sent.status, 401);
+    let message = sent.body["error"].as_str().unwrap();
+    assert!(message.contains("not recognised"), "{message}");
+    assert!(message.contains("rotated"), "{message}");
+    let sent = t
+        .send(
+            Method::POST,
+            &format!("/update-revenue?moja_auth_key={}", t.key),
+            body(),
+        )
+        .await;
+    assert_eq!(sent.status, 401);
+    let message = sent.body["error"].as_str().unwrap();
+    assert!(message.contains("/api/v1"), "{message}");
+    assert!(
+        !message.contains(&t.key),
+        "the key is never echoed: {message}"
+    );
+    t.server.stop().await;
+}
