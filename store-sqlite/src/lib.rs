@@ -107,6 +107,12 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn ping(&self) -> moja_store::Result<()> {
+        // Through the writer: a stuck or failing writer is what would make the node useless.
+        self.write(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
     async fn setting(&self, key: &str) -> moja_store::Result<Option<String>> {
         let key = key.to_owned();
         self.read(move |c| {

@@ -49,6 +49,8 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// Everything the host persists. Every method is scoped by org where the data belongs to one.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Checks that the database answers and takes writes (for `/readyz`).
+    async fn ping(&self) -> Result<()>;
     /// A setting (`operator_token_hash`, …).
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     /// Stores a setting unless one exists; returns whether it was stored.

@@ -1,4 +1,5 @@
-//! `/healthz` (the process is up) and `/readyz` (plugins loaded, with versions and reload count).
+//! `/healthz` (the process is up) and `/readyz` (the database answers and takes writes, the
+//! standard plugins are loaded; with plugin versions and the reload count).
 
 use axum::Json;
 use axum::extract::State;
@@ -36,11 +37,15 @@ pub(crate) struct Readiness {
     /// `ready` or `not_ready`.
     #[schema(example = "ready")]
     status: &'static str,
+    /// `ok`, or why the database cannot be used (`unavailable: …`).
+    #[schema(example = "ok")]
+    database: String,
     #[serde(flatten)]
     plugins: RuntimeStatus,
 }
 
-/// Ready when the standard plugins every webhook defaults to are serving.
+/// Ready when the database answers and takes writes and the standard plugins every webhook
+/// defaults to are serving.
 ///
 /// Lists the plugins serving now (name, world, version, source), the hot-reload count and the
 /// loads that failed.
@@ -50,8 +55,8 @@ pub(crate) struct Readiness {
     operation_id = "readyz",
     tag = "health",
     responses(
-        (status = 200, description = "The standard plugins are serving", body = Readiness),
-        (status = 503, description = "A standard plugin is not loaded", body = Readiness),
+        (status = 200, description = "The database answers and the standard plugins are serving", body = Readiness),
+        (status = 503, description = "The database is unavailable or a standard plugin is not loaded", body = Readiness),
     ),
 )]
 pub(crate) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
@@ -64,6 +69,14 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<R
                 .iter()
                 .any(|p| p.name == *name && p.org.is_none())
         });
+    let database = match state.store.ping().await {
+        Ok(()) => "ok".to_owned(),
+        Err(error) => {
+            tracing::warn!(%error, "readiness: the database is unavailable");
+            format!("unavailable: {error}")
+        }
+    };
+    let ready = ready && database == "ok";
     let code = if ready {
         StatusCode::OK
     } else {
@@ -73,6 +86,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<R
         code,
         Json(Readiness {
             status: if ready { "ready" } else { "not_ready" },
+            database,
             plugins: status,
         }),
     )

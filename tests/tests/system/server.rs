@@ -90,3 +90,12 @@ async fn responses_carry_a_request_id_and_errors_are_json() {
     assert_eq!(body["code"], "not_found");
     server.stop().await;
 }
+
+/// Readiness includes the database: a node whose database answers and takes writes says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_reports_the_database() {
+    let server = TestServer::spawn().await;
+    let (status, ready) = server.get_json("/readyz").await;
+    assert_eq!((status, ready["database"].as_str()), (200, Some("ok")));
+    server.stop().await;
+}
