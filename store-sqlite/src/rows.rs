@@ -22,10 +22,10 @@ pub(crate) fn decimal(text: &str) -> Result<Decimal> {
     text.parse().map_err(|_| stored("decimal", text))
 }
 
-/// Cursors are the `(time, id)` of the last item of a page: `"<micros>:<id>"`.
+/// A page's cursor as `(time, id)` ([`moja_store::Cursor`]).
 pub(crate) fn parse_cursor(cursor: Option<&str>) -> Option<(i64, String)> {
-    let (time, id) = cursor?.split_once(':')?;
-    Some((time.parse().ok()?, id.to_owned()))
+    let cursor = moja_store::Cursor::parse(cursor?)?;
+    Some((cursor.micros, cursor.id))
 }
 
 /// A page of at most `limit` items from `rows` (which read one more, to tell whether a next page
@@ -46,8 +46,8 @@ pub(crate) fn page_of<T>(
     }
     let next_cursor = if more {
         items.last().map(|item| {
-            let (time, id) = key(item);
-            format!("{time}:{id}")
+            let (micros, id) = key(item);
+            moja_store::Cursor { micros, id }.to_string()
         })
     } else {
         None

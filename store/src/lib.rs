@@ -8,6 +8,7 @@
 
 #[cfg(feature = "contract")]
 pub mod contract;
+mod cursor;
 mod model;
 pub mod ops;
 mod outbound;
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use moja_core::calls::Call;
 
+pub use cursor::Cursor;
 pub use model::*;
 pub use outbound::*;
 pub use signals::Signals;

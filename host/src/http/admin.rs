@@ -25,6 +25,8 @@ use super::ApiError;
 use crate::plugins::PluginWorld;
 use crate::state::AppState;
 
+pub(crate) use self::input::Params;
+
 /// What admin handlers answer.
 type ApiResult<T> = Result<T, ApiError>;
 

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use base64::Engine as _;
 use jiff::Timestamp;
@@ -15,7 +15,9 @@ use moja_store::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::admin::Params;
 use super::error::ErrorBody;
+use super::json::checked_cursor;
 use super::openapi::ResponseAmount;
 use super::{ApiError, ApiJson, Created, List, OrgAuth};
 use crate::plugins::{PluginWorld, standard, wit};
@@ -454,7 +456,7 @@ fn time_param(field: &str, value: Option<String>) -> Result<Option<Timestamp>, A
 pub(crate) async fn list(
     State(state): State<AppState>,
     auth: OrgAuth,
-    Query(query): Query<ListCalls>,
+    Params(query): Params<ListCalls>,
 ) -> Result<Json<List<CallView>>, ApiError> {
     let phone_e164 = query
         .phone_number
@@ -475,7 +477,7 @@ pub(crate) async fn list(
         campaign_id: query.campaign_id,
         from: time_param("from", query.from)?,
         to: time_param("to", query.to)?,
-        cursor: query.cursor,
+        cursor: checked_cursor(query.cursor)?,
         limit: query.limit.unwrap_or(50),
     };
     let page = state

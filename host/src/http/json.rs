@@ -101,12 +101,25 @@ fn page_size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D:
 }
 
 impl PageQuery {
-    /// The cursor (an empty one is none) and the limit as the store reads it: 0 for its default
-    /// page size, the rest capped by the store.
-    pub fn cursor_and_limit(self) -> (Option<String>, usize) {
-        (
-            self.cursor.filter(|c| !c.is_empty()),
-            self.limit.unwrap_or(0),
+    /// The cursor (an empty one is none; one this server did not make is a 400 naming
+    /// `cursor`) and the limit as the store reads it: 0 for its default page size, the rest
+    /// capped by the store.
+    pub fn cursor_and_limit(self) -> Result<(Option<String>, usize), ApiError> {
+        Ok((checked_cursor(self.cursor)?, self.limit.unwrap_or(0)))
+    }
+}
+
+/// A list's `cursor`: none when absent or empty, a 400 naming `cursor` when it is not one that a
+/// `next_cursor` gave.
+pub(crate) fn checked_cursor(cursor: Option<String>) -> Result<Option<String>, ApiError> {
+    match cursor.filter(|c| !c.is_empty()) {
+        Some(cursor) if moja_store::Cursor::parse(&cursor).is_none() => Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "cursor: not a cursor this server gave; send the next_cursor of the previous page, \
+             or leave cursor out for the first page",
         )
+        .with_field("cursor")),
+        cursor => Ok(cursor),
     }
 }

@@ -1163,3 +1163,31 @@ async fn a_configured_operator_token_replaces_the_stored_one() {
     assert_eq!(status, 401, "the generated one no longer does");
     server.stop().await;
 }
+
+/// A list's parameters are checked: a cursor this server did not give and a page size that is
+/// not a number are 400s in the API's error shape, naming the parameter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_list_parameters_are_named() {
+    let server = TestServer::spawn().await;
+    let key = server.bootstrap("MOJA_API_KEY").await;
+    for (path, field) in [
+        ("/api/v1/calls?cursor=garbage", "cursor"),
+        (
+            "/api/v1/webhooks/incoming/requests?cursor=garbage",
+            "cursor",
+        ),
+        ("/api/v1/webhooks/outgoing/requests?cursor=12:", "cursor"),
+        ("/api/v1/calls?limit=abc", "limit"),
+    ] {
+        let (status, body) = server.api(&key, Method::GET, path, None).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["success"], false, "{path}: {body}");
+        assert_eq!(body["field"], field, "{path}: {body}");
+    }
+    // What a page gave still reads the next one.
+    let (status, _) = server
+        .api(&key, Method::GET, "/api/v1/calls?cursor=&limit=5", None)
+        .await;
+    assert_eq!(status, 200);
+    server.stop().await;
+}

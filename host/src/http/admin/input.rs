@@ -128,7 +128,7 @@ where
 /// An admin query string read into `T` (`?cursor=&limit=`, a list's filters); several may read
 /// the same query, each ignoring the parameters it does not know.
 #[derive(Debug)]
-pub(super) struct Params<T>(pub(super) T);
+pub(crate) struct Params<T>(pub(crate) T);
 
 impl<S, T> FromRequestParts<S> for Params<T>
 where

@@ -45,16 +45,16 @@ struct Filters {
 }
 
 impl Filters {
-    fn into_filter(self, page: PageQuery) -> AttemptFilter {
-        let (cursor, limit) = page.cursor_and_limit();
-        AttemptFilter {
+    fn into_filter(self, page: PageQuery) -> ApiResult<AttemptFilter> {
+        let (cursor, limit) = page.cursor_and_limit()?;
+        Ok(AttemptFilter {
             webhook_id: self.webhook_id,
             event_type: self.event_type.map(|e| e.as_str().to_owned()),
             call_id: self.call_id,
             failed: self.failed,
             cursor,
             limit,
-        }
+        })
     }
 }
 
@@ -82,7 +82,7 @@ async fn list(
 ) -> ApiResult<Json<List<AttemptRecord>>> {
     let result = state
         .store
-        .list_attempts(&org.id, filters.into_filter(page))
+        .list_attempts(&org.id, filters.into_filter(page)?)
         .await
         .map_err(store_failed)?;
     Ok(Json(List::from(result)))

@@ -39,15 +39,15 @@ struct Filters {
 }
 
 impl Filters {
-    fn into_filter(self, page: PageQuery) -> RequestFilter {
-        let (cursor, limit) = page.cursor_and_limit();
-        RequestFilter {
+    fn into_filter(self, page: PageQuery) -> ApiResult<RequestFilter> {
+        let (cursor, limit) = page.cursor_and_limit()?;
+        Ok(RequestFilter {
             webhook_id: self.webhook_id,
             status: self.status,
             failed: self.failed,
             cursor,
             limit,
-        }
+        })
     }
 }
 
@@ -74,7 +74,7 @@ async fn list(
 ) -> ApiResult<Json<List<RequestLogEntry>>> {
     let result = state
         .store
-        .list_requests(&org.id, filters.into_filter(page))
+        .list_requests(&org.id, filters.into_filter(page)?)
         .await
         .map_err(store_failed)?;
     Ok(Json(List::from(result)))
