@@ -34,6 +34,8 @@ use crate::state::AppState;
 
 /// Largest body accepted (413 above).
 pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
+/// Bytes of a body refused for its size kept in the request log.
+const REFUSED_LOG_BYTES: usize = 4 << 10;
 /// Most bytes of an oversized body read (and dropped) so that its sender reads our 413.
 const DRAIN_LIMIT: usize = 4 * MAX_BODY_BYTES;
 /// Most ids in a batch.
@@ -53,6 +55,9 @@ struct Received {
     query: String,
     headers: Vec<(String, String)>,
     body: Bytes,
+    /// Whether `body` is only the start of what was sent (a refused body keeps its first
+    /// [`REFUSED_LOG_BYTES`], or nothing when it was never read).
+    body_truncated: bool,
 }
 
 impl Received {
@@ -78,6 +83,7 @@ impl Received {
                 })
                 .collect(),
             body,
+            body_truncated: false,
         }
     }
 
@@ -100,7 +106,7 @@ impl Received {
             query: secrets::redact_query(&self.query),
             headers: moja_core::keys::redact_credentials(&self.headers, "REDACTED"),
             body: self.body.to_vec(),
-            body_truncated: false,
+            body_truncated: self.body_truncated,
             status: 0,
             response: Value::Null,
             latency_us: self.started.elapsed().as_micros() as i64,
@@ -292,20 +298,31 @@ async fn handle(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     let body = match declared {
-        // Refused by its declared size: a body a little over the limit is read and dropped (so
-        // its sender reads our 413 rather than a reset connection), a larger one not read at all.
-        Some(length) if length > DRAIN_LIMIT => Err(()),
-        Some(length) if length > MAX_BODY_BYTES => {
-            drain(body, DRAIN_LIMIT).await;
-            Err(())
-        }
+        // Refused by its declared size: a body a little over the limit is read and dropped but
+        // for its start (so its sender reads our 413 rather than a reset connection), a larger
+        // one not read at all.
+        Some(length) if length > DRAIN_LIMIT => Err(Bytes::new()),
+        Some(length) if length > MAX_BODY_BYTES => Err(drain(body, DRAIN_LIMIT).await),
         _ => axum::body::to_bytes(body, DRAIN_LIMIT)
             .await
-            .map_err(|_| ()),
+            .map_err(|_| Bytes::new()),
     };
-    let too_large = body.is_err();
-    received.body = body.unwrap_or_default();
-    if too_large || received.body.len() > MAX_BODY_BYTES {
+    let too_large = match body {
+        Ok(body) if body.len() <= MAX_BODY_BYTES => {
+            received.body = body;
+            false
+        }
+        Ok(body) => {
+            received.body = body.slice(..REFUSED_LOG_BYTES);
+            true
+        }
+        Err(start) => {
+            received.body = start;
+            true
+        }
+    };
+    received.body_truncated = too_large;
+    if too_large {
         let error = ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
@@ -319,17 +336,25 @@ async fn handle(
     }
 }
 
-/// Reads and drops at most `limit` bytes of `body`.
-async fn drain(body: axum::body::Body, limit: usize) {
+/// Reads at most `limit` bytes of `body`, keeping only the first [`REFUSED_LOG_BYTES`].
+async fn drain(body: axum::body::Body, limit: usize) -> Bytes {
     use http_body_util::BodyExt;
     let mut body = body;
     let mut seen = 0;
+    let mut start = Vec::new();
     while seen <= limit {
         match body.frame().await {
-            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |data| data.len()),
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    let room = REFUSED_LOG_BYTES.saturating_sub(start.len());
+                    start.extend_from_slice(&data[..data.len().min(room)]);
+                    seen += data.len();
+                }
+            }
             _ => break,
         }
     }
+    Bytes::from(start)
 }
 
 /// The HTTP answer to a store outcome.
@@ -702,6 +727,7 @@ pub(crate) async fn replay(
         query: original.query.clone(),
         headers: original.headers.clone(),
         body: Bytes::from(original.body.clone()),
+        body_truncated: original.body_truncated,
     };
     let who = Some((&webhook, &auth.org));
     match run_pipeline(&state, &webhook, &auth.org, &received, json!(original.id)).await {

@@ -888,3 +888,34 @@ async fn a_refused_key_is_explained() {
     );
     t.server.stop().await;
 }
+
+/// A body refused for its size is logged as its first 4 KiB, marked truncated; one refused by its
+/// declared size and never read is logged empty, marked truncated too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_refused_for_its_size_is_logged_cut() {
+    let t = Tenant::start().await;
+    let (id, key) = t.webhook("update_revenue", json!({})).await;
+    let path = format!("/update-revenue?moja_auth_key={key}");
+    let large = vec![b'x'; (1 << 20) + (100 << 10)];
+    let sent = t
+        .send(Method::POST, &path, Some(("application/json", large)))
+        .await;
+    assert_eq!(sent.status, 413);
+    let status = answer_without_a_body(&t.server, &path, 5_000_000).await;
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+    let (_, logged) = t
+        .admin(
+            Method::GET,
+            &format!("/api/v1/webhooks/incoming/requests?webhook_id={id}&status=413"),
+            None,
+        )
+        .await;
+    let entries = logged["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{logged}");
+    // Newest first: the unread one, then the 1.1 MiB one.
+    assert_eq!(entries[0]["body"], "");
+    assert_eq!(entries[0]["body_truncated"], true);
+    assert_eq!(entries[1]["body"].as_str().unwrap().len(), 4 << 10);
+    assert_eq!(entries[1]["body_truncated"], true);
+    t.server.stop().await;
+}
