@@ -59,6 +59,12 @@ pub fn plugin_call(plugin: &str, world: &str, outcome: &str, seconds: f64) {
         .record(seconds);
 }
 
+/// Records a plugin that failed to load (the version before it, if any, keeps serving).
+pub fn plugin_load_failure(plugin: &str) {
+    metrics::counter!("moja_plugin_load_failures_total", "plugin" => plugin.to_owned())
+        .increment(1);
+}
+
 /// Records one delivery attempt.
 pub fn delivery_attempt(outcome: &str, seconds: f64) {
     metrics::counter!("moja_delivery_attempts_total", "outcome" => outcome.to_owned()).increment(1);

@@ -285,6 +285,7 @@ impl PluginRuntime {
             }
             Err(error) => {
                 tracing::error!(plugin = %key.name, %source, %error, "plugin failed to load; the previous version keeps serving");
+                crate::metrics::plugin_load_failure(&key.name);
                 self.registry.record_failure(
                     key.clone(),
                     LoadFailureReport {

@@ -99,3 +99,47 @@ async fn readyz_reports_the_database() {
     assert_eq!((status, ready["database"].as_str()), (200, Some("ok")));
     server.stop().await;
 }
+
+/// A plugin that fails to load is counted on `/metrics`, by name, besides `/readyz`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_load_failures_are_counted_in_metrics() {
+    let server = TestServer::spawn().await;
+    let (status, _) = server.get_json("/readyz").await;
+    assert_eq!(status, 200, "serving, with its plugin folder watched");
+    std::fs::write(
+        server.plugin_dir.join(".broken.partial"),
+        b"not a component",
+    )
+    .unwrap();
+    std::fs::rename(
+        server.plugin_dir.join(".broken.partial"),
+        server.plugin_dir.join("metrics-broken.wasm"),
+    )
+    .unwrap();
+    wait_for(
+        "the failure on /readyz",
+        Duration::from_secs(30),
+        || async {
+            let (_, ready) = server.get_json("/readyz").await;
+            ready["failing"]
+                .as_array()
+                .is_some_and(|failing| failing.iter().any(|f| f["plugin"] == "metrics-broken"))
+                .then_some(())
+        },
+    )
+    .await;
+    let metrics = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"moja_plugin_load_failures_total{plugin="metrics-broken"} 1"#),
+        "{metrics}"
+    );
+    server.stop().await;
+}
