@@ -182,16 +182,7 @@ async fn the_guides_tour_call_data_call_revenue_timeline() {
         ]
     );
 
-    let metrics = t
-        .server
-        .client
-        .get(t.server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = t.server.metrics().await;
     assert!(
         metrics.contains(
             r#"moja_http_requests_total{route="/update-revenue",method="POST",status="200"}"#

@@ -514,16 +514,7 @@ async fn retries_follow_the_schedule_and_final_errors_do_not_retry() {
     assert_ne!(next["items"][0]["id"], page["items"][0]["id"]);
 
     // Metrics report attempts by outcome and the queue.
-    let metrics = t
-        .server
-        .client
-        .get(t.server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = t.server.metrics().await;
     assert!(
         metrics.contains("moja_delivery_attempts_total{outcome=\"retrying\"}"),
         "{metrics}"

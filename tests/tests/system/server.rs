@@ -128,15 +128,7 @@ async fn plugin_load_failures_are_counted_in_metrics() {
         },
     )
     .await;
-    let metrics = server
-        .client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains(r#"moja_plugin_load_failures_total{plugin="metrics-broken"} 1"#),
         "{metrics}"

@@ -223,6 +223,18 @@ impl TestServer {
         )
     }
 
+    /// The text of `/metrics`.
+    pub(crate) async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("the metrics text")
+    }
+
     pub(crate) async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
         let response = self.client.get(self.url(path)).send().await.expect("GET");
         let status = response.status().as_u16();
