@@ -414,10 +414,24 @@ struct NoAddresses {
 #[derive(Debug)]
 struct GuardedResolver;
 
+/// Names that are this machine by definition (RFC 6761 §6.3: `localhost` and every name under
+/// it), trailing dot or not: refused without asking DNS, whose answer for `localhost.` may be
+/// anything.
+fn is_localhost(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
+}
+
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let name = name.as_str().to_owned();
         Box::pin(async move {
+            if is_localhost(&name) {
+                let loopback = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+                return Err(
+                    Box::new(Forbidden::Loopback(loopback)) as Box<dyn StdError + Send + Sync>
+                );
+            }
             let addrs: Vec<SocketAddr> =
                 tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
             let addrs = check_resolved(&name, addrs)?;
@@ -490,6 +504,32 @@ mod tests {
         assert_eq!(literal("https://[2606:4700::1111]/"), None);
         // Names are left to the resolver.
         assert_eq!(literal("http://localhost/"), None);
+    }
+
+    /// `localhost` and the names under it are loopback by definition, with or without a
+    /// trailing dot: refused by the resolver without a lookup.
+    #[tokio::test]
+    async fn localhost_names_are_refused_without_dns() {
+        for name in [
+            "localhost",
+            "localhost.",
+            "LOCALHOST.",
+            "api.localhost",
+            "a.b.localhost.",
+        ] {
+            let refused = GuardedResolver
+                .resolve(name.parse().unwrap())
+                .await
+                .err()
+                .unwrap_or_else(|| panic!("{name} resolved"));
+            assert_eq!(
+                refused.downcast_ref::<Forbidden>(),
+                Some(&Forbidden::Loopback("127.0.0.1".parse().unwrap())),
+                "{name}"
+            );
+        }
+        assert!(!is_localhost("localhost.example.com"));
+        assert!(!is_localhost("notlocalhost"));
     }
 
     #[test]
