@@ -170,17 +170,12 @@ pub(crate) fn webhooks(
     org_id: &str,
     id: Option<&str>,
 ) -> Result<Vec<OutgoingWebhook>> {
-    let mut statement = c.prepare_cached(&format!(
-        "SELECT {WEBHOOK_COLUMNS} FROM outgoing_webhooks
-         WHERE org_id = ?1 AND (?2 IS NULL OR id = ?2) AND deleted_at IS NULL
-         ORDER BY created_at, id"
-    ))?;
-    let mut rows = statement.query(params![org_id, id])?;
-    let mut webhooks = Vec::new();
-    while let Some(row) = rows.next()? {
-        webhooks.push(webhook_at(row, 0)?);
+    let table = ("outgoing_webhooks", WEBHOOK_COLUMNS);
+    let from = |row: &Row<'_>| webhook_at(row, 0);
+    match id {
+        Some(id) => rows::select_live(c, table, "org_id = ?1 AND id = ?2", [org_id, id], from),
+        None => rows::select_live(c, table, "org_id = ?1", [org_id], from),
     }
-    Ok(webhooks)
 }
 
 // --- The outbox ------------------------------------------------------------------------------

@@ -117,7 +117,14 @@ pub(crate) fn select_live<T>(
         "SELECT {columns} FROM {table}
          WHERE {condition} AND deleted_at IS NULL ORDER BY created_at, id"
     ))?;
-    let mut rows = statement.query(params)?;
+    read_all(statement.query(params)?, from)
+}
+
+/// Every row of `rows`, each read by `from`.
+pub(crate) fn read_all<T>(
+    mut rows: rusqlite::Rows<'_>,
+    from: impl Fn(&rusqlite::Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
     let mut items = Vec::new();
     while let Some(row) = rows.next()? {
         items.push(from(row)?);

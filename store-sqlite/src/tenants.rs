@@ -46,12 +46,7 @@ pub(crate) fn orgs(c: &Connection) -> Result<Vec<Org>> {
     let mut statement = c.prepare_cached(&format!(
         "SELECT {ORG_COLUMNS} FROM orgs ORDER BY created_at, id"
     ))?;
-    let mut rows = statement.query([])?;
-    let mut orgs = Vec::new();
-    while let Some(row) = rows.next()? {
-        orgs.push(org_from(row)?);
-    }
-    Ok(orgs)
+    rows::read_all(statement.query([])?, org_from)
 }
 
 pub(crate) fn org(c: &Connection, id: &str) -> Result<Option<Org>> {
@@ -97,12 +92,7 @@ pub(crate) fn api_keys(c: &Connection, org_id: &str) -> Result<Vec<ApiKey>> {
     let mut statement = c.prepare_cached(&format!(
         "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE org_id = ?1 ORDER BY created_at, id"
     ))?;
-    let mut rows = statement.query([org_id])?;
-    let mut keys = Vec::new();
-    while let Some(row) = rows.next()? {
-        keys.push(api_key_from(row)?);
-    }
-    Ok(keys)
+    rows::read_all(statement.query([org_id])?, api_key_from)
 }
 
 pub(crate) fn active_api_key(c: &Connection, hash: &str) -> Result<Option<(ApiKey, Org)>> {
@@ -216,18 +206,15 @@ pub(crate) fn custom_tags(c: &Connection, org_id: &str) -> Result<Vec<CustomTag>
         "SELECT org_id, key, display_name, description, created_at FROM custom_tags
          WHERE org_id = ?1 ORDER BY created_at, key",
     )?;
-    let mut rows = statement.query([org_id])?;
-    let mut tags = Vec::new();
-    while let Some(row) = rows.next()? {
-        tags.push(CustomTag {
+    rows::read_all(statement.query([org_id])?, |row| {
+        Ok(CustomTag {
             org_id: row.get("org_id")?,
             key: row.get("key")?,
             display_name: row.get("display_name")?,
             description: row.get("description")?,
             created_at: timestamp(row.get("created_at")?)?,
-        });
-    }
-    Ok(tags)
+        })
+    })
 }
 
 // --- Incoming webhooks -----------------------------------------------------------------------
